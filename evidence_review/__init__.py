@@ -1,0 +1,22 @@
+"""evidence-review: check health claims against the published literature.
+
+Stages (one module each, data flows one way; see README "Architecture"):
+
+    topic        evidence_review.topic        topic file (query, criteria, claims file)
+    entrez       evidence_review.entrez       polite E-utilities client (rate limit, retries)
+    pull         evidence_review.pull         esearch/efetch into an immutable snapshot; refresh
+    pubmed_xml   evidence_review.pubmed_xml   streaming PubMed XML -> records table
+    store        evidence_review.store        SQLite evidence store (records, versions, pulls)
+    snapshot     evidence_review.snapshot     the committed offline snapshot under evidence/
+    design       evidence_review.design       study-design classifier + curated overrides
+    screening    evidence_review.screening    include/exclude + PRISMA 2020 counts and diagram
+    extraction   evidence_review.extraction   validated extraction table (metafor column names)
+    effects      evidence_review.effects      effect sizes (yi, vi) - pure functions
+    meta         evidence_review.meta         fixed/random-effects meta-analysis - pure functions
+    forest       evidence_review.forest       forest plots
+    claims       evidence_review.claims       claims registry and claim finder
+    verdicts     evidence_review.verdicts     verdict + certainty rules
+    report       evidence_review.report       the main job: reports/ (tables, figures, summary)
+"""
+
+__version__ = "0.1.0"

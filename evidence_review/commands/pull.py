@@ -1,0 +1,17 @@
+"""`evidence-review pull` (placeholder until its stage lands)."""
+
+from __future__ import annotations
+
+import argparse
+
+from evidence_review.errors import EvidenceReviewError
+
+HELP = "pull (not implemented yet)"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("rest", nargs=argparse.REMAINDER)
+
+
+def run(args: argparse.Namespace) -> int:
+    raise EvidenceReviewError("'pull' is not implemented yet")
