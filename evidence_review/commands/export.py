@@ -1,17 +1,33 @@
-"""`evidence-review export` (placeholder until its stage lands)."""
+"""`evidence-review export`: write a table of the evidence store as CSV or Parquet."""
 
 from __future__ import annotations
 
 import argparse
 
-from evidence_review.errors import EvidenceReviewError
-
-HELP = "export (not implemented yet)"
+HELP = "export the store's records (current, or as a past pull saw them) or its pulls as CSV/Parquet"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rest", nargs=argparse.REMAINDER)
+    parser.add_argument("--store", required=True, metavar="DIR", help="store folder written by `pull`")
+    parser.add_argument("--table", choices=("records", "pulls"), default="records", help="which table")
+    parser.add_argument("--format", choices=("csv", "parquet"), help="output format (default: from --out)")
+    parser.add_argument("--out", required=True, metavar="FILE", help="output file (.csv or .parquet)")
+    parser.add_argument("--pull", metavar="PULL_ID", help="records exactly as this past pull held them")
+    parser.add_argument("--include-withdrawn", action="store_true", help="keep withdrawn records")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise EvidenceReviewError("'export' is not implemented yet")
+    from pathlib import Path
+
+    from evidence_review.errors import InputError
+    from evidence_review.store import export_table
+
+    out = Path(args.out)
+    fmt = args.format or out.suffix.lower().lstrip(".")
+    if fmt not in ("csv", "parquet"):
+        raise InputError("choose --format csv|parquet or an --out ending in .csv/.parquet", file=out)
+    if args.pull and args.table != "records":
+        raise InputError("--pull applies to --table records", field="pull")
+    n = export_table(args.store, args.table, out, fmt, pull_id=args.pull, include_withdrawn=args.include_withdrawn)
+    print(f"wrote {n} rows to {out}")
+    return 0

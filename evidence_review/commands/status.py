@@ -1,17 +1,32 @@
-"""`evidence-review status` (placeholder until its stage lands)."""
+"""`evidence-review status`: what an evidence store holds (records, pulls, unfinished work)."""
 
 from __future__ import annotations
 
 import argparse
 
-from evidence_review.errors import EvidenceReviewError
-
-HELP = "status (not implemented yet)"
+HELP = "summarise an evidence store: records, versions, pulls and unfinished pulls"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rest", nargs=argparse.REMAINDER)
+    parser.add_argument("--store", required=True, metavar="DIR", help="store folder written by `pull`")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise EvidenceReviewError("'status' is not implemented yet")
+    from evidence_review.store import Store
+
+    with Store(args.store, create=False) as store:
+        counts = store.counts()
+        pulls = store.pulls_frame()
+        latest = store.latest_complete()
+    print(f"store: {args.store}")
+    print(f"records: {counts['records']} current, {counts['withdrawn']} withdrawn, "
+          f"{counts['record_versions']} versions; pulls: {counts['pulls']}")
+    if latest is not None:
+        print(f"latest complete: {latest.pull_id} ({latest.kind}, {latest.completed_utc}) query: {latest.query}")
+    for p in pulls.itertuples(index=False):
+        print(f"  {p.pull_id}  {p.kind:<7} {p.status:<11} started {p.started_utc}  "
+              f"count {p.count}  batches {p.batches_done}/{p.batches}")
+    unfinished = pulls[pulls["status"] != "complete"]
+    if len(unfinished):
+        print(f"{len(unfinished)} unfinished pull(s): re-run the same pull/refresh command to resume")
+    return 0

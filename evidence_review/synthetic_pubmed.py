@@ -1,0 +1,631 @@
+"""Deterministic synthetic PubMed XML, with the values a correct parser must return.
+
+Why: tests and benchmarks need realistic efetch output (every edge case the parser handles) at any
+size, without calling NCBI and without copying real abstracts. All text is made of generated words.
+
+- ``generate_records(n, seed=0, start_pmid=30000001) -> list[SyntheticRecord]``: same arguments, same records.
+- ``SyntheticRecord.expected() -> dict``: the records-table row (``schema.RECORD_COLUMNS``) a parser must yield.
+- ``record_xml(rec) -> bytes``: one ``<PubmedArticle>`` element.
+- ``corpus_xml(records, deleted=()) -> bytes`` / ``write_xml(records, dest, deleted=())``: a whole
+  ``<PubmedArticleSet>`` (efetch output; with ``deleted`` PMIDs a ``<DeleteCitation>`` as in update files).
+- ``revise(rec, ...)``: a changed version of a record (new title / revision date / version), for refresh tests.
+
+Edge cases produced (each in a few percent of records or more): MedlineDate ranges and seasons, Season
+elements, numeric months, structured abstracts (Label differing from NlmCategory), CopyrightInformation
+inside Abstract (not abstract text), inline markup (``<i>``, ``<sup>``, ``<sub>``, ``<b>``, nested) with tail
+text, ``&``/``<`` escapes, Unicode and collective authors, author without initials, several ELocationIDs
+(pii before doi, invalid DOI), DOI only in ArticleIdList, PMCID, ReferenceList ids that must not be taken
+for the record's own, retracted records (publication type and/or RetractionIn), retraction notices (not
+retracted), several languages, missing journal title, missing entrez date (pubmed date instead), Version 2.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, Iterable, Sequence
+
+DOCTYPE = (
+    '<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2025//EN" '
+    '"https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_250101.dtd">'
+)
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+SEASONS = ("Spring", "Summer", "Fall", "Winter")
+
+# A segment of mixed content: (text, tag) with tag None for plain text, or a nesting "b/i" path.
+Segment = tuple[str, str | None]
+
+
+@dataclass(frozen=True)
+class Author:
+    last: str = ""
+    fore: str = ""
+    initials: str = ""
+    collective: str = ""
+
+    def expected(self) -> str:
+        if self.collective:
+            return self.collective
+        return f"{self.last} {self.initials}".strip()
+
+
+@dataclass(frozen=True)
+class Mesh:
+    descriptor: str
+    major: bool = False
+    qualifiers: tuple[tuple[str, bool], ...] = ()
+
+    def expected(self) -> str:
+        major = self.major or any(q_major for _, q_major in self.qualifiers)
+        return self.descriptor + ("*" if major else "")
+
+
+@dataclass(frozen=True)
+class AbstractSection:
+    label: str | None
+    category: str | None
+    segments: tuple[Segment, ...]
+
+
+@dataclass(frozen=True)
+class PubDate:
+    """One of: year(+month(+day)), year+season, or a free MedlineDate string."""
+
+    year: int | None = None
+    month: str = ""  # "Jan" or "06"
+    day: int | None = None
+    season: str = ""
+    medline: str = ""
+    expected_year: int | None = None
+    expected_pub_date: str = ""
+
+
+@dataclass(frozen=True)
+class SyntheticRecord:
+    """Everything needed to render one PubmedArticle, plus what a parser must return (``expected()``)."""
+
+    pmid: str
+    version: int
+    title_segments: tuple[Segment, ...]
+    abstract_sections: tuple[AbstractSection, ...]
+    copyright: str
+    journal_title: str
+    iso_abbrev: str
+    pub_date: PubDate
+    authors: tuple[Author, ...]
+    publication_types: tuple[str, ...]
+    mesh: tuple[Mesh, ...]
+    keywords: tuple[str, ...]
+    elocations: tuple[tuple[str, str, str], ...]  # (EIdType, ValidYN, value)
+    article_ids: tuple[tuple[str, str], ...]  # (IdType, value) in PubmedData/ArticleIdList
+    reference_ids: tuple[tuple[str, str], ...]  # ids in ReferenceList (must not be taken as the record's)
+    languages: tuple[str, ...]
+    comments: tuple[tuple[str, str, str], ...]  # (RefType, RefSource, PMID)
+    history: tuple[tuple[str, int, int, int], ...]  # (PubStatus, y, m, d)
+    date_revised: tuple[int, int, int]
+    expected_doi: str = ""
+    expected_retracted: bool = False
+    extra: dict = field(default_factory=dict, compare=False)
+
+    # -- what a correct parser returns -------------------------------------------------------
+    @property
+    def title(self) -> str:
+        return "".join(text for text, _ in self.title_segments)
+
+    @property
+    def abstract(self) -> str:
+        parts = []
+        for sec in self.abstract_sections:
+            text = "".join(t for t, _ in sec.segments)
+            parts.append(f"{sec.label}: {text}" if sec.label else text)
+        return " ".join(parts)
+
+    @property
+    def pmcid(self) -> str:
+        return next((v for k, v in self.article_ids if k == "pmc"), "")
+
+    @property
+    def entrez_date(self) -> str:
+        for wanted in ("entrez", "pubmed"):
+            for status, y, m, d in self.history:
+                if status == wanted:
+                    return f"{y:04d}-{m:02d}-{d:02d}"
+        return ""
+
+    def expected(self) -> dict:
+        """The records-table row (RECORD_COLUMNS keys; lists for multi-valued fields)."""
+        return {
+            "pmid": self.pmid,
+            "version": self.version,
+            "title": self.title,
+            "abstract": self.abstract,
+            "journal": self.journal_title or self.iso_abbrev,
+            "year": self.pub_date.expected_year,
+            "pub_date": self.pub_date.expected_pub_date,
+            "authors": [a.expected() for a in self.authors],
+            "publication_types": list(self.publication_types),
+            "mesh_terms": [m.expected() for m in self.mesh],
+            "keywords": list(self.keywords),
+            "doi": self.expected_doi,
+            "pmcid": self.pmcid,
+            "language": self.languages[0] if self.languages else "",
+            "retracted": self.expected_retracted,
+            "entrez_date": self.entrez_date,
+        }
+
+
+# ----------------------------------------------------------------------------------------------
+# Word material (invented syllables plus plain clinical vocabulary; no copied sentences)
+# ----------------------------------------------------------------------------------------------
+_SYLL = ("ka", "zo", "ri", "ven", "tal", "mo", "xi", "dre", "lu", "per", "sa", "no", "quin", "ter",
+         "bel", "fa", "gro", "hu", "ja", "pli", "sor", "tu", "vy", "wen", "ol", "am", "ex", "is")
+_VOCAB = ("trial", "ketamine", "infusion", "response", "symptoms", "patients", "adults", "placebo",
+          "controlled", "randomized", "obsessive", "compulsive", "disorder", "depression", "anxiety",
+          "outcomes", "dose", "single", "repeated", "effects", "rapid", "durable", "cohort", "review",
+          "safety", "tolerability", "week", "follow-up", "scale", "severity", "measures", "clinical",
+          "receptor", "glutamate", "treatment", "resistant", "open-label", "pilot", "study", "analysis")
+_LASTNAMES = ("Müller", "García-López", "Ødegaard", "Nguyễn", "O'Brien", "Żółkiewski", "Smith", "Tanaka",
+              "Kowalski", "Öztürk", "Dubois", "Rossi", "Jansen", "Svensson", "Papadopoulos", "Lee",
+              "Fernández", "Çelik", "Björk", "Ivanova", "van der Berg", "MacLeod", "Đorđević", "Zhang")
+_FORENAMES = ("Anna", "José", "Søren", "Łukasz", "Émilie", "Wei", "Mohammed", "Ingrid", "Ana María",
+              "Jean-Luc", "Yuki", "Olga", "Thomas", "Chiara", "Kwame", "Raúl", "Zoë", "H")
+_COLLECTIVE = ("Synthetic Trials Collaborative Group", "Network for Zorvan Research",
+               "Kalimo Study Investigators")
+_PUBTYPES = ("Journal Article", "Randomized Controlled Trial", "Clinical Trial", "Review",
+             "Case Reports", "Letter", "Comment", "Meta-Analysis", "Systematic Review",
+             "Multicenter Study", "Observational Study", "Editorial")
+_MESH = ("Humans", "Adult", "Female", "Male", "Ketamine", "Obsessive-Compulsive Disorder",
+         "Depressive Disorder, Treatment-Resistant", "Treatment Outcome", "Double-Blind Method",
+         "Administration, Intravenous", "Anxiety", "Brain", "Receptors, N-Methyl-D-Aspartate",
+         "Middle Aged", "Young Adult", "Excitatory Amino Acid Antagonists")
+_QUALIFIERS = ("drug therapy", "therapeutic use", "administration & dosage", "adverse effects",
+               "physiopathology", "pharmacology")
+_LANGS = ("eng",) * 16 + ("ger", "fre", "spa", "chi")
+_LABELS = (("BACKGROUND", "BACKGROUND"), ("OBJECTIVE", "OBJECTIVE"), ("AIMS", "OBJECTIVE"),
+           ("METHODS", "METHODS"), ("DESIGN, SETTING, AND PARTICIPANTS", "METHODS"),
+           ("RESULTS", "RESULTS"), ("CONCLUSIONS", "CONCLUSIONS"), ("TRIAL REGISTRATION", None))
+_MARKUP = ("i", "sup", "sub", "b", "u", "b/i")
+
+
+def _ri(rng: random.Random, lo: int, hi: int) -> int:
+    """randint without random.py's per-call overhead (the generator must stay fast)."""
+    return lo + int(rng.random() * (hi - lo + 1))
+
+
+def _pick(rng: random.Random, seq: Sequence):
+    return seq[int(rng.random() * len(seq))]
+
+
+def _lexicon() -> tuple[str, ...]:
+    """Plain vocabulary plus invented words, built once from a fixed seed."""
+    rng = random.Random(20240101)
+    made = {"".join(_pick(rng, _SYLL) for _ in range(_ri(rng, 2, 3))) for _ in range(3000)}
+    # clinical words appear about as often as invented ones
+    return tuple(sorted(made)) + _VOCAB * (len(made) // len(_VOCAB))
+
+
+_LEXICON = _lexicon()
+
+
+def _word(rng: random.Random) -> str:
+    return _LEXICON[int(rng.random() * len(_LEXICON))]
+
+
+def _sentence(rng: random.Random, lo: int, hi: int) -> str:
+    words = rng.choices(_LEXICON, k=_ri(rng, lo, hi))
+    words[0] = words[0].capitalize()
+    return " ".join(words)
+
+
+def _mixed(rng: random.Random, lo: int, hi: int, markup_p: float, end: str = ".") -> tuple[Segment, ...]:
+    """Text as segments; sometimes with inline markup in the middle (so tail text must be kept)."""
+    text = _sentence(rng, lo, hi)
+    r = rng.random()
+    if r < markup_p:
+        tag = _pick(rng, _MARKUP)
+        inner = "2+" if tag in ("sup", "sub") else _word(rng)
+        head = text + (" Ca" if tag in ("sup", "sub") else " ")
+        tail_words = " ".join(_word(rng) for _ in range(_ri(rng, 1, 4)))
+        return ((head, None), (inner, tag), (" " + tail_words + end, None))
+    if r < markup_p + 0.03:
+        # characters that must be escaped in XML
+        return ((text + " & " + _word(rng) + " <" + str(_ri(rng, 2, 90)) + " mg" + end, None),)
+    return ((text + end, None),)
+
+
+def _pub_date(rng: random.Random) -> PubDate:
+    y = _ri(rng, 1985, 2025)
+    m = _ri(rng, 1, 12)
+    d = _ri(rng, 1, 28)
+    r = rng.random()
+    if r < 0.35:
+        return PubDate(y, MONTHS[m - 1], d, expected_year=y, expected_pub_date=f"{y}-{m:02d}-{d:02d}")
+    if r < 0.62:
+        return PubDate(y, MONTHS[m - 1], expected_year=y, expected_pub_date=f"{y}-{m:02d}")
+    if r < 0.65:
+        return PubDate(y, f"{m:02d}", expected_year=y, expected_pub_date=f"{y}-{m:02d}")
+    if r < 0.75:
+        return PubDate(y, expected_year=y, expected_pub_date=f"{y}")
+    if r < 0.80:
+        return PubDate(y, season=_pick(rng, SEASONS), expected_year=y, expected_pub_date=f"{y}")
+    if r < 0.88:
+        m = min(m, 11)
+        return PubDate(medline=f"{y} {MONTHS[m - 1]}-{MONTHS[m]}", expected_year=y,
+                       expected_pub_date=f"{y}-{m:02d}")
+    if r < 0.92:
+        return PubDate(medline=f"{y} {_pick(rng, SEASONS)}", expected_year=y, expected_pub_date=f"{y}")
+    if r < 0.96:
+        return PubDate(medline=f"{y}-{y + 1}", expected_year=y, expected_pub_date=f"{y}")
+    return PubDate(medline=f"{y} Dec-{y + 1} Jan", expected_year=y, expected_pub_date=f"{y}-12")
+
+
+def _initials(fore: str) -> str:
+    return "".join(p[0] for p in fore.replace("-", " ").split())
+
+
+def _authors(rng: random.Random) -> tuple[Author, ...]:
+    out = []
+    for _ in range(_ri(rng, 0, 7) if rng.random() < 0.97 else 0):
+        fore = _pick(rng, _FORENAMES)
+        if rng.random() < 0.02:
+            out.append(Author(last=_pick(rng, _LASTNAMES)))  # no fore name / initials
+        else:
+            out.append(Author(last=_pick(rng, _LASTNAMES), fore=fore, initials=_initials(fore)))
+    if rng.random() < 0.06:
+        out.insert(_ri(rng, 0, len(out)), Author(collective=_pick(rng, _COLLECTIVE)))
+    return tuple(out)
+
+
+def _abstract(rng: random.Random) -> tuple[tuple[AbstractSection, ...], str]:
+    r = rng.random()
+    copyright_ = f"© {_ri(rng, 1990, 2025)} Synthetic Publisher Ltd." if rng.random() < 0.2 else ""
+    if r < 0.10:
+        return (), ""
+    if r < 0.45:
+        labels = [_LABELS[i] for i in sorted(rng.sample(range(len(_LABELS)), _ri(rng, 2, 5)))]
+        secs = tuple(AbstractSection(lab, cat, _mixed(rng, 6, 30, 0.08)) for lab, cat in labels)
+        return secs, copyright_
+    if r < 0.48:
+        # several unlabelled paragraphs
+        secs = tuple(AbstractSection(None, None, _mixed(rng, 8, 30, 0.08)) for _ in range(2))
+        return secs, copyright_
+    return (AbstractSection(None, None, _mixed(rng, 30, 120, 0.10)),), copyright_
+
+
+def _journal(rng: random.Random) -> tuple[str, str]:
+    core = " ".join(_word(rng).capitalize() for _ in range(_ri(rng, 1, 3)))
+    title = f"Journal of {core}" if rng.random() < 0.6 else f"{core} Reports"
+    iso = title.replace("Journal of", "J").replace("Reports", "Rep")
+    if rng.random() < 0.02:
+        return "", iso
+    return title, iso
+
+
+def _doi_and_ids(rng: random.Random, pmid: str) -> tuple[tuple, tuple, str]:
+    doi = f"10.{_ri(rng, 1000, 9999)}/syn.{pmid}.{_ri(rng, 1, 99)}"
+    pii = f"S{_ri(rng, 1000, 9999)}-{_ri(rng, 1000, 9999)}({_ri(rng, 10, 25)})0{_ri(rng, 1000, 9999)}-X"
+    ids: list[tuple[str, str]] = [("pubmed", pmid)]
+    r = rng.random()
+    if r < 0.60:  # doi ELocationID, sometimes after a pii
+        elocs = [("doi", "Y", doi)] if rng.random() < 0.7 else [("pii", "Y", pii), ("doi", "Y", doi)]
+        if rng.random() < 0.3:
+            elocs.append(("pii", "Y", pii))  # last ELocationID is not the DOI
+        ids.append(("doi", doi))
+        expected = doi
+    elif r < 0.75:  # DOI only in ArticleIdList
+        elocs = [("pii", "Y", pii)] if rng.random() < 0.5 else []
+        ids.append(("doi", doi))
+        expected = doi
+    elif r < 0.80:  # an invalid DOI ELocationID; the ArticleIdList one is right
+        elocs = [("doi", "N", doi + "x")]
+        ids.append(("doi", doi))
+        expected = doi
+    else:
+        elocs = [("pii", "Y", pii)] if rng.random() < 0.3 else []
+        expected = ""
+    if rng.random() < 0.3:
+        ids.append(("pmc", f"PMC{_ri(rng, 1000000, 9999999)}"))
+    if rng.random() < 0.5:
+        ids.append(("pii", pii))
+    return tuple(elocs), tuple(ids), expected
+
+
+def _retraction(rng: random.Random, pmid: int) -> tuple[tuple[str, ...], tuple, bool]:
+    """Extra publication types, CommentsCorrections, and the expected retracted flag."""
+    other = str(pmid + 7_000_000)
+    src = f"Synth J. {_ri(rng, 2000, 2025)};{_ri(rng, 1, 60)}:{_ri(rng, 1, 900)}"
+    r = rng.random()
+    if r < 0.02:
+        return ("Retracted Publication",), (("RetractionIn", src, other),), True
+    if r < 0.03:
+        return (), (("RetractionIn", src, other),), True
+    if r < 0.04:
+        return ("Retracted Publication",), (), True
+    if r < 0.05:  # the notice itself is not retracted
+        return ("Retraction of Publication",), (("RetractionOf", src, other),), False
+    if r < 0.15:
+        return (), ((_pick(rng, ("CommentIn", "ErratumIn", "Cites", "UpdateOf")), src, other),), False
+    return (), (), False
+
+
+def _history(rng: random.Random, year: int) -> tuple[tuple[str, int, int, int], ...]:
+    y = max(year, 1990) if year else 2010
+    m, d = _ri(rng, 1, 12), _ri(rng, 1, 28)
+    out = [("received", y - 1, _ri(rng, 1, 12), _ri(rng, 1, 28)),
+           ("accepted", y, max(1, m - 1), d)]
+    if rng.random() < 0.97:
+        out.append(("pubmed", y, m, d))
+        out.append(("medline", y, m, min(28, d + 1)))
+        out.append(("entrez", y, m, d))
+        if rng.random() < 0.5:
+            out.append(out.pop(-1))
+            out.insert(2, out.pop())  # entrez not always last
+    else:
+        out.append(("pubmed", y, m, d))
+        out.append(("medline", y, m, d))
+    return tuple(out)
+
+
+def _one(rng: random.Random, pmid: int) -> SyntheticRecord:
+    spmid = str(pmid)
+    pub_date = _pub_date(rng)
+    sections, copyright_ = _abstract(rng)
+    elocs, ids, doi = _doi_and_ids(rng, spmid)
+    retr_types, comments, retracted = _retraction(rng, pmid)
+    ptypes = ["Journal Article"] if rng.random() < 0.9 else []
+    for _ in range(_ri(rng, 0, 2)):
+        t = _pick(rng, _PUBTYPES)
+        if t not in ptypes:
+            ptypes.append(t)
+    ptypes.extend(retr_types)
+    mesh = ()
+    if rng.random() < 0.8:
+        mesh = tuple(
+            Mesh(desc, rng.random() < 0.25,
+                 tuple((q, rng.random() < 0.2) for q in rng.sample(_QUALIFIERS, _ri(rng, 0, 2))))
+            for desc in rng.sample(_MESH, _ri(rng, 1, 8))
+        )
+    keywords = ()
+    if rng.random() < 0.5:
+        keywords = tuple(" ".join(_word(rng) for _ in range(_ri(rng, 1, 3))) for _ in range(_ri(rng, 1, 6)))
+    refs = ()
+    if rng.random() < 0.2:
+        refs = (("pubmed", str(pmid + 11)), ("doi", f"10.9999/ref.{pmid}"), ("pmc", f"PMC{pmid % 9000000 + 1000000}"))
+    langs = (_pick(rng, _LANGS),) if rng.random() < 0.97 else ("eng", "fre")
+    year = pub_date.expected_year or 2010
+    journal, iso = _journal(rng)
+    return SyntheticRecord(
+        pmid=spmid,
+        version=2 if rng.random() < 0.03 else 1,
+        title_segments=_mixed(rng, 5, 22, 0.12),
+        abstract_sections=sections,
+        copyright=copyright_,
+        journal_title=journal,
+        iso_abbrev=iso,
+        pub_date=pub_date,
+        authors=_authors(rng),
+        publication_types=tuple(ptypes),
+        mesh=mesh,
+        keywords=keywords,
+        elocations=elocs,
+        article_ids=ids,
+        reference_ids=refs,
+        languages=langs,
+        comments=comments,
+        history=_history(rng, year),
+        date_revised=(min(year + 1, 2026), _ri(rng, 1, 12), _ri(rng, 1, 28)),
+        expected_doi=doi,
+        expected_retracted=retracted,
+    )
+
+
+def generate_records(n: int, seed: int = 0, start_pmid: int = 30_000_001) -> list[SyntheticRecord]:
+    """``n`` records with consecutive PMIDs from ``start_pmid``; same arguments, same records."""
+    rng = random.Random(seed)
+    return [_one(rng, start_pmid + i) for i in range(n)]
+
+
+def revise(
+    rec: SyntheticRecord,
+    *,
+    title: str | None = None,
+    date_revised: tuple[int, int, int] | None = None,
+    version: int | None = None,
+) -> SyntheticRecord:
+    """A changed copy of ``rec`` (what PubMed serves after a correction), for refresh tests."""
+    changes: dict = {}
+    if title is not None:
+        changes["title_segments"] = ((title, None),)
+    if date_revised is not None:
+        changes["date_revised"] = date_revised
+    if version is not None:
+        changes["version"] = version
+    return dataclasses.replace(rec, **changes)
+
+
+# ----------------------------------------------------------------------------------------------
+# Rendering (plain string building: fast enough for 20,000 records in about a second)
+# ----------------------------------------------------------------------------------------------
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _esc_attr(text: str) -> str:
+    return _esc(text).replace('"', "&quot;")
+
+
+def _segments_xml(segments: Sequence[Segment]) -> str:
+    out = []
+    for text, tag in segments:
+        if tag is None:
+            out.append(_esc(text))
+        else:
+            tags = tag.split("/")
+            out.append("".join(f"<{t}>" for t in tags) + _esc(text) + "".join(f"</{t}>" for t in reversed(tags)))
+    return "".join(out)
+
+
+def _date_xml(name: str, y: int | str, m: int | str, d: int | str, attrs: str = "") -> str:
+    return f"<{name}{attrs}><Year>{y}</Year><Month>{m}</Month><Day>{d}</Day></{name}>"
+
+
+def _pub_date_xml(p: PubDate) -> str:
+    if p.medline:
+        return f"<PubDate><MedlineDate>{p.medline}</MedlineDate></PubDate>"
+    parts = [f"<Year>{p.year}</Year>"]
+    if p.month:
+        parts.append(f"<Month>{p.month}</Month>")
+    if p.day:
+        parts.append(f"<Day>{p.day:02d}</Day>")
+    if p.season:
+        parts.append(f"<Season>{p.season}</Season>")
+    return "<PubDate>" + "".join(parts) + "</PubDate>"
+
+
+def _author_xml(a: Author) -> str:
+    if a.collective:
+        return f'<Author ValidYN="Y"><CollectiveName>{_esc(a.collective)}</CollectiveName></Author>'
+    inner = f"<LastName>{_esc(a.last)}</LastName>"
+    if a.fore:
+        inner += f"<ForeName>{_esc(a.fore)}</ForeName>"
+    if a.initials:
+        inner += f"<Initials>{_esc(a.initials)}</Initials>"
+    inner += "<AffiliationInfo><Affiliation>Department of Synthetic Medicine, Example University.</Affiliation></AffiliationInfo>"
+    return f'<Author ValidYN="Y">{inner}</Author>'
+
+
+def _record_str(r: SyntheticRecord) -> str:
+    o: list[str] = []
+    a = o.append
+    a('<PubmedArticle><MedlineCitation Status="MEDLINE" Owner="NLM" IndexingMethod="Automated">')
+    a(f'<PMID Version="{r.version}">{r.pmid}</PMID>')
+    y, m, d = r.date_revised
+    a(_date_xml("DateRevised", y, f"{m:02d}", f"{d:02d}"))
+    a('<Article PubModel="Print-Electronic"><Journal><ISSN IssnType="Electronic">1234-5678</ISSN>')
+    a('<JournalIssue CitedMedium="Internet"><Volume>12</Volume><Issue>3</Issue>')
+    a(_pub_date_xml(r.pub_date))
+    a("</JournalIssue>")
+    if r.journal_title:
+        a(f"<Title>{_esc(r.journal_title)}</Title>")
+    a(f"<ISOAbbreviation>{_esc(r.iso_abbrev)}</ISOAbbreviation></Journal>")
+    a(f"<ArticleTitle>{_segments_xml(r.title_segments)}</ArticleTitle>")
+    a("<Pagination><StartPage>101</StartPage><EndPage>109</EndPage><MedlinePgn>101-109</MedlinePgn></Pagination>")
+    for etype, valid, value in r.elocations:
+        a(f'<ELocationID EIdType="{etype}" ValidYN="{valid}">{_esc(value)}</ELocationID>')
+    if r.abstract_sections or r.copyright:
+        a("<Abstract>")
+        for sec in r.abstract_sections:
+            attrs = ""
+            if sec.label:
+                attrs += f' Label="{_esc_attr(sec.label)}"'
+            if sec.category:
+                attrs += f' NlmCategory="{sec.category}"'
+            a(f"<AbstractText{attrs}>{_segments_xml(sec.segments)}</AbstractText>")
+        if r.copyright:
+            a(f"<CopyrightInformation>{_esc(r.copyright)}</CopyrightInformation>")
+        a("</Abstract>")
+    if r.authors:
+        a('<AuthorList CompleteYN="Y">')
+        a("".join(_author_xml(x) for x in r.authors))
+        a("</AuthorList>")
+    for lang in r.languages:
+        a(f"<Language>{lang}</Language>")
+    if r.publication_types:
+        a("<PublicationTypeList>")
+        a("".join(f'<PublicationType UI="D0{i:05d}">{_esc(t)}</PublicationType>'
+                  for i, t in enumerate(r.publication_types)))
+        a("</PublicationTypeList>")
+    else:
+        a("<PublicationTypeList></PublicationTypeList>")
+    a("</Article>")
+    a("<MedlineJournalInfo><Country>England</Country><MedlineTA>Synth J</MedlineTA>"
+      "<NlmUniqueID>0000001</NlmUniqueID><ISSNLinking>1234-5678</ISSNLinking></MedlineJournalInfo>")
+    a("<CitationSubset>IM</CitationSubset>")
+    if r.comments:
+        a("<CommentsCorrectionsList>")
+        for reftype, src, other in r.comments:
+            a(f'<CommentsCorrections RefType="{reftype}"><RefSource>{_esc(src)}</RefSource>'
+              f'<PMID Version="1">{other}</PMID></CommentsCorrections>')
+        a("</CommentsCorrectionsList>")
+    if r.mesh:
+        a("<MeshHeadingList>")
+        for h in r.mesh:
+            yn = "Y" if h.major else "N"
+            q = "".join(f'<QualifierName UI="Q000{i}" MajorTopicYN="{"Y" if qm else "N"}">{_esc(qn)}</QualifierName>'
+                        for i, (qn, qm) in enumerate(h.qualifiers))
+            a(f'<MeshHeading><DescriptorName UI="D000001" MajorTopicYN="{yn}">{_esc(h.descriptor)}</DescriptorName>{q}</MeshHeading>')
+        a("</MeshHeadingList>")
+    if r.keywords:
+        a('<KeywordList Owner="NOTNLM">')
+        a("".join(f'<Keyword MajorTopicYN="N">{_esc(k)}</Keyword>' for k in r.keywords))
+        a("</KeywordList>")
+    a("</MedlineCitation><PubmedData><History>")
+    for status, hy, hm, hd in r.history:
+        a(f'<PubMedPubDate PubStatus="{status}"><Year>{hy}</Year><Month>{hm}</Month><Day>{hd}</Day>'
+          + ("<Hour>6</Hour><Minute>0</Minute>" if status == "medline" else "") + "</PubMedPubDate>")
+    a("</History><PublicationStatus>ppublish</PublicationStatus><ArticleIdList>")
+    a("".join(f'<ArticleId IdType="{k}">{_esc(v)}</ArticleId>' for k, v in r.article_ids))
+    a("</ArticleIdList>")
+    if r.reference_ids:
+        a("<ReferenceList><Reference><Citation>Synthetic reference citation.</Citation><ArticleIdList>")
+        a("".join(f'<ArticleId IdType="{k}">{_esc(v)}</ArticleId>' for k, v in r.reference_ids))
+        a("</ArticleIdList></Reference></ReferenceList>")
+    a("</PubmedData></PubmedArticle>\n")
+    return "".join(o)
+
+
+def record_xml(rec: SyntheticRecord) -> bytes:
+    """One ``<PubmedArticle>`` element as UTF-8 bytes (no XML declaration)."""
+    return _record_str(rec).encode("utf-8")
+
+
+def _delete_xml(deleted: Iterable[str]) -> str:
+    pmids = "".join(f'<PMID Version="1">{p}</PMID>' for p in deleted)
+    return f"<DeleteCitation>{pmids}</DeleteCitation>\n" if pmids else ""
+
+
+def corpus_xml(records: Iterable[SyntheticRecord], deleted: Iterable[str] = ()) -> bytes:
+    """A whole ``<PubmedArticleSet>`` document (efetch output; an update file when ``deleted`` is given)."""
+    buf = io.BytesIO()
+    write_xml(records, buf, deleted=deleted)
+    return buf.getvalue()
+
+
+def write_xml(
+    records: Iterable[SyntheticRecord], dest: str | Path | BinaryIO, deleted: Iterable[str] = ()
+) -> None:
+    """Write a ``<PubmedArticleSet>`` to a path (``.gz`` compressed) or a binary file object."""
+    if isinstance(dest, (str, Path)):
+        path = Path(dest)
+        from evidence_review.atomic import atomic_path
+
+        with atomic_path(path) as tmp:
+            if path.suffix == ".gz":
+                import gzip
+
+                with open(tmp, "wb") as raw, gzip.GzipFile(
+                    filename="", mode="wb", fileobj=raw, compresslevel=6, mtime=0
+                ) as fh:  # mtime=0: same records, same bytes
+                    _write(records, fh, deleted)
+            else:
+                with open(tmp, "wb") as fh:
+                    _write(records, fh, deleted)
+        return
+    _write(records, dest, deleted)
+
+
+def _write(records: Iterable[SyntheticRecord], fh: BinaryIO, deleted: Iterable[str]) -> None:
+    fh.write(b'<?xml version="1.0" ?>\n' + DOCTYPE.encode() + b"\n<PubmedArticleSet>\n")
+    chunk: list[str] = []
+    for rec in records:
+        chunk.append(_record_str(rec))
+        if len(chunk) >= 500:
+            fh.write("".join(chunk).encode("utf-8"))
+            chunk.clear()
+    if chunk:
+        fh.write("".join(chunk).encode("utf-8"))
+    fh.write(_delete_xml(deleted).encode("utf-8"))
+    fh.write(b"</PubmedArticleSet>\n")

@@ -1,0 +1,829 @@
+"""Verdict engine: every registry claim judged by an explicit rule over the evidence tables.
+
+A claim row names a ``rule`` and what the claim asserts (``test_outcome``, ``test_timepoint``,
+``test_population``, ``claimed``). The rule queries the evidence base (studies, findings from the
+extraction table, curated context facts) and returns a :class:`Verdict`: one of
+``supported, partly_supported, not_supported, contradicted, no_evidence, not_testable``, a GRADE-like
+certainty with each downgrade named, the studies and facts it rests on, and a reason built from the
+numbers. No verdict is stored anywhere by hand; change a number in a table and the verdict follows.
+
+Certainty (GRADE-like): evidence from randomized trials starts ``high``, anything else ``low``. One
+level is lost for each of: risk of bias (crossover with carry-over, >10% dropout, or no control
+group), imprecision (fewer than 100 participants, or an interval that crosses no effect),
+inconsistency (studies pointing in different directions), indirectness (other population, drug,
+route or condition than the claim's). Regulatory records and study counts are documentary and start
+``high``. ``no_evidence`` and ``not_testable`` are reported as ``very_low``.
+
+The main job's "claims" stage is :func:`report_stage`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import pandas as pd
+
+from evidence_review import claims as claims_mod
+from evidence_review import paths
+from evidence_review.evidence_base import (
+    CONTROLLED_DESIGNS, NON_OCD_OUTCOME, PRIMARY_DESIGNS, RCT_DESIGNS, EvidenceBase, build, wilson,
+)
+from evidence_review.tables import MULTI_SEP, write_table
+
+VERDICTS: tuple[str, ...] = ("supported", "partly_supported", "not_supported", "contradicted", "no_evidence",
+                             "not_testable")
+LEVELS: tuple[str, ...] = ("high", "moderate", "low", "very_low")
+OPTIMAL_N = 100  # below this many participants, a body of evidence is imprecise (GRADE's rule of thumb)
+CLAIMS_COLUMNS: tuple[str, ...] = (
+    "claim_id", "seed_file", "quote", "category", "scope", "verdict", "certainty", "studies", "context_facts",
+    "reason", "downgrades", "rule",
+)
+
+
+@dataclass
+class Verdict:
+    verdict: str
+    certainty: str
+    reason: str
+    studies: list[str] = field(default_factory=list)
+    facts: list[str] = field(default_factory=list)
+    downgrades: list[str] = field(default_factory=list)
+
+
+# ----------------------------------------------------------------------------------- certainty
+
+def grade(rct: bool, downgrades: Iterable[str]) -> tuple[str, list[str]]:
+    """Start high (randomized) or low (anything else); drop one level per named downgrade."""
+    downs = [d for d in downgrades if d]
+    start = 0 if rct else 2
+    return LEVELS[min(start + len(downs), len(LEVELS) - 1)], downs
+
+
+def _study_downgrades(eb: EvidenceBase, ids: list[str], claim_population: str) -> tuple[bool, list[str]]:
+    """Risk of bias, imprecision and indirectness of a set of studies (inconsistency is the rule's call)."""
+    rows = [eb.study(s) for s in ids if eb.study(s)]
+    if not rows:
+        return False, []
+    designs = [r["design"] for r in rows]
+    rct = any(d in RCT_DESIGNS for d in designs)
+    downs = []
+    if rct:
+        cross = [r["study_id"] for r in rows if r["design"] == "rct_crossover"]
+        drop = [r["study_id"] for r in rows if r.get("n_randomized") and r.get("n_analyzed")
+                and r["n_analyzed"] < 0.9 * r["n_randomized"]]
+        if cross or drop:
+            bits = ([f"crossover with possible carry-over ({', '.join(cross)})"] if cross else []) + \
+                   ([f">10% dropout ({', '.join(drop)})"] if drop else [])
+            downs.append("risk of bias: " + "; ".join(bits))
+    elif any(d not in CONTROLLED_DESIGNS for d in designs):
+        downs.append("risk of bias: no control group")
+    total = sum(int(r["n"]) for r in rows if r.get("n") and not _isnan(r["n"]))
+    if total < OPTIMAL_N:
+        downs.append(f"imprecision: total n={total} (<{OPTIMAL_N})")
+    indirect = []
+    routes = {r["study_id"]: str(r.get("route") or "") for r in rows}
+    non_iv = sorted(s for s, rt in routes.items() if rt and not re.search(r"\bIV\b|intravenous|infusion", rt))
+    if non_iv:
+        indirect.append(f"route other than IV ({', '.join(non_iv)})")
+    esk = sorted(r["study_id"] for r in rows if "esketamine" in str(r.get("drug") or "").lower())
+    if esk:
+        indirect.append(f"esketamine, not racemic ketamine ({', '.join(esk)})")
+    if indirect:
+        downs.append("indirectness: " + "; ".join(indirect))
+    return rct, downs
+
+
+def _isnan(x) -> bool:
+    return isinstance(x, float) and math.isnan(x)
+
+
+# --------------------------------------------------------------------------------------- helpers
+
+def _window(tp: str) -> tuple[str, float] | None:
+    """'<=24h' -> ('<=', 24.0); '>=336h' -> ('>=', 336.0)."""
+    m = re.match(r"^(<=|>=)\s*(\d+(?:\.\d+)?)\s*h$", tp.strip())
+    return (m.group(1), float(m.group(2))) if m else None
+
+
+def _claimed_float(claim: dict, default: float = 0.0) -> float:
+    try:
+        return float(claim.get("claimed") or default)
+    except ValueError:
+        return default
+
+
+def ocd_studies(eb: EvidenceBase, population: str) -> pd.DataFrame:
+    s = eb.studies
+    s = s[s["included"].astype(bool) & s["design"].isin(PRIMARY_DESIGNS)]
+    if population == "ocd_tr":
+        s = s[s["treatment_resistant"].astype(bool)]
+    elif population == "ocd_non_tr":
+        s = s[~s["treatment_resistant"].astype(bool)]
+    elif population == "ocd_repeated":
+        s = s[s.apply(_is_repeated, axis=1)]
+    elif population == "ocd_adolescent":
+        s = s[s["adolescent"].astype(bool)]
+    return s
+
+
+def _is_repeated(row: pd.Series) -> bool:
+    text = f"{row.get('n_infusions', '')} {row.get('spacing', '')}"
+    m = re.match(r"\s*(\d+)", str(row.get("n_infusions") or ""))
+    return bool((m and int(m.group(1)) >= 3) or re.search(r"repeated|sessions|maintenance|every other day|weekly|\d+ weeks", text))
+
+
+def ocd_findings(eb: EvidenceBase, population: str) -> pd.DataFrame:
+    f = eb.findings
+    if f.empty:
+        return f
+    ids = set(ocd_studies(eb, population).index)
+    mask = f["study_id"].isin(ids) & ~f["outcome"].fillna("").astype(str).str.contains(NON_OCD_OUTCOME)
+    return f[mask]
+
+
+def _n_of(eb: EvidenceBase, ids: Iterable[str]) -> int:
+    tot = 0
+    for s in ids:
+        n = eb.study(s).get("n")
+        if n and not _isnan(n):
+            tot += int(n)
+    return tot
+
+
+def _describe(eb: EvidenceBase, f: pd.DataFrame, limit: int = 6) -> str:
+    """'1 RCT (n=15): ...; 2 uncontrolled (n=24): ...' built from finding summaries."""
+    parts = []
+    for label, mask in (("controlled", f["controlled"].astype(bool)), ("uncontrolled", ~f["controlled"].astype(bool))):
+        sub = f[mask]
+        if sub.empty:
+            continue
+        ids = list(dict.fromkeys(sub["study_id"]))
+        if label == "controlled":
+            k_rct = sum(eb.study(s).get("design") in RCT_DESIGNS for s in ids)
+            head = f"{k_rct} RCT{'s' if k_rct != 1 else ''}" if k_rct == len(ids) else f"{len(ids)} controlled"
+        else:
+            head = f"{len(ids)} uncontrolled"
+        items = [f"{r.study_id}: {r.summary}" for r in sub.head(limit).itertuples()]
+        more = f"; +{len(sub) - limit} more" if len(sub) > limit else ""
+        parts.append(f"{head} (n={_n_of(eb, ids)}): " + "; ".join(items) + more)
+    return " | ".join(parts)
+
+
+def _responder_rows(f: pd.DataFrame) -> pd.DataFrame:
+    """One responder row per study: the topic's response definition (>=35%) where given, earliest first."""
+    r = f[f["kind"] == "responders"].copy()
+    if r.empty:
+        return r
+    r["_pref"] = (r["threshold"].fillna(-1).astype(float) - 35).abs()
+    r = r.sort_values(["study_id", "_pref", "hours"], kind="mergesort")
+    return r.drop_duplicates("study_id").drop(columns="_pref")
+
+
+def _pooled(rr: pd.DataFrame) -> tuple[float, float, float, float, float]:
+    x, n = float(rr["k_events"].sum()), float(rr["k_n"].sum())
+    lo, hi = wilson(x, n)
+    return x, n, (x / n if n else math.nan), lo, hi
+
+
+def _mk(verdict: str, rct: bool, downs: list[str], reason: str, studies: Iterable[str] = (),
+        facts: Iterable[str] = ()) -> Verdict:
+    if verdict in ("no_evidence", "not_testable"):
+        level, downs = "very_low", downs or ["no usable evidence"]
+    else:
+        level, downs = grade(rct, downs)
+    return Verdict(verdict, level, reason, sorted(dict.fromkeys(studies)), sorted(dict.fromkeys(facts)), downs)
+
+
+def _facts(eb: EvidenceBase, **eq: str) -> pd.DataFrame:
+    f = eb.facts
+    for k, v in eq.items():
+        f = f[f[k] == v]
+    return f
+
+
+def _num(v) -> float | None:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(x) else x
+
+
+# ----------------------------------------------------------------------------------------- rules
+
+def rule_regulatory(claim: dict, eb: EvidenceBase) -> Verdict:
+    """The claim's regulatory fact (test_outcome) must have the value the claim states (claimed)."""
+    f = _facts(eb, key=claim["test_outcome"])
+    if f.empty:
+        return _mk("no_evidence", False, [], f"no context fact with key '{claim['test_outcome']}'")
+    rec = f.iloc[0]
+    same = str(rec["value"]).strip().lower() == str(claim["claimed"]).strip().lower()
+    extra = f" ({rec['value_low']})" if rec["value_low"] else ""
+    reason = (f"{rec['fact_id']}: {claim['test_outcome']} = {rec['value']}{extra}; claim says "
+              f"{claim['claimed']} -> {'matches' if same else 'differs'}")
+    return _mk("supported" if same else "contradicted", True, [], reason, facts=[rec["fact_id"]])
+
+
+def rule_efficacy(claim: dict, eb: EvidenceBase) -> Verdict:
+    """Responders / symptom change in the claim's OCD population.
+
+    claimed = the responder share the claim implies (0 = 'can help'/'some patients').
+    claimed > 0: contradicted if the pooled responder share's 95% upper bound is below it, not
+    supported if the point estimate is below it, else supported (needs a significant controlled
+    result) or partly supported. claimed = 0: supported if a controlled comparison is significant
+    and no study is null; partly supported if some study shows benefit; else not supported."""
+    pop = claim.get("test_population") or "ocd"
+    f = ocd_findings(eb, pop)
+    win = _window(claim.get("test_timepoint") or "")
+    if win and win[0] == "<=" and not f.empty:
+        f = f[f["hours"].fillna(math.inf) <= win[1]]
+    if f.empty:
+        return _mk("no_evidence", False, [], f"no extracted OCD outcome for population '{pop}'")
+    ids = list(dict.fromkeys(f["study_id"]))
+    ctrl_pos = f[f["controlled"] & (f["favours"] == True) & (f["significant"] == True)]  # noqa: E712
+    fav_any = f[f["favours"] == True]  # noqa: E712
+    null = f[f["favours"] == False]  # noqa: E712
+    null_studies = sorted(set(null["study_id"]) - set(fav_any["study_id"]))
+    rr = _responder_rows(f)
+    c = _claimed_float(claim)
+    rct, downs = _study_downgrades(eb, ids, pop)
+    if null_studies and not fav_any.empty:
+        downs.append(f"inconsistency: no benefit in {', '.join(null_studies)}")
+    desc = _describe(eb, f)
+    if c > 0 and not rr.empty:
+        x, n, share, lo, hi = _pooled(rr)
+        pooled = f"pooled responders {x:g}/{n:g} = {share:.0%} (95% CI {lo:.0%}-{hi:.0%}) vs claimed >= {c:.0%}"
+        if hi < c:
+            v = "contradicted"
+        elif share < c:
+            v = "not_supported"
+        else:
+            v = "supported" if not ctrl_pos.empty else "partly_supported"
+        return _mk(v, rct, downs, f"{pooled}. {desc}", ids)
+    if not ctrl_pos.empty and not null_studies:
+        v = "supported"
+    elif not fav_any.empty:
+        v = "partly_supported"
+    else:
+        v = "not_supported"
+    return _mk(v, rct, downs, desc, ids)
+
+
+def rule_onset(claim: dict, eb: EvidenceBase) -> Verdict:
+    """Benefit measured within the claimed window (test_timepoint '<=Xh') after dosing."""
+    win = _window(claim.get("test_timepoint") or "") or ("<=", 24.0)
+    pop = claim.get("test_population") or "ocd"
+    f_all = ocd_findings(eb, pop)
+    f = f_all[f_all["hours_from"].fillna(math.inf) <= win[1]] if not f_all.empty else f_all
+    if f.empty:
+        earliest = f_all["hours"].min() if not f_all.empty else None
+        tail = f"; earliest OCD measurement at {earliest:g} h" if earliest is not None and not _isnan(earliest) else ""
+        return _mk("no_evidence", False, [], f"no OCD outcome measured within {win[1]:g} h{tail}")
+    ids = list(dict.fromkeys(f["study_id"]))
+    ctrl_pos = f[f["controlled"] & (f["favours"] == True) & (f["significant"] == True)]  # noqa: E712
+    fav = f[f["favours"] == True]  # noqa: E712
+    null_studies = sorted(set(f[f["favours"] == False]["study_id"]) - set(fav["study_id"]))  # noqa: E712
+    rct, downs = _study_downgrades(eb, ids, pop)
+    if null_studies and not fav.empty:
+        downs.append(f"inconsistency: no benefit within {win[1]:g} h in {', '.join(null_studies)}")
+    if not ctrl_pos.empty:
+        v = "partly_supported" if null_studies else "supported"
+    elif not fav.empty:
+        v = "partly_supported"
+    else:
+        v = "not_supported"
+    return _mk(v, rct, downs, f"within {win[1]:g} h: {_describe(eb, f)}", ids)
+
+
+def rule_durability(claim: dict, eb: EvidenceBase) -> Verdict:
+    """Benefit still present at or beyond the claimed duration (test_timepoint '>=Xh').
+
+    claimed = 0 ('some patients'): uncontrolled reports of lasting benefit give partly supported.
+    claimed > 0 (a general promise): only a significant controlled result at that time supports it."""
+    win = _window(claim.get("test_timepoint") or "") or (">=", 336.0)
+    pop = claim.get("test_population") or "ocd"
+    f_all = ocd_findings(eb, pop)
+    if f_all.empty:
+        return _mk("no_evidence", False, [], f"no extracted OCD outcome for population '{pop}'")
+    ctrl_fav_all = f_all[f_all["controlled"] & (f_all["favours"] == True)]  # noqa: E712
+    longest = ctrl_fav_all["hours"].max() if not ctrl_fav_all.empty else None
+    longest_txt = (f"longest controlled follow-up showing benefit: {longest:g} h"
+                   if longest is not None and not _isnan(longest) else "no controlled follow-up showing benefit")
+    f = f_all[f_all["hours"].fillna(-1) >= win[1]]
+    c = _claimed_float(claim)
+    if f.empty:
+        ids = list(dict.fromkeys(ctrl_fav_all["study_id"]))
+        rct, downs = _study_downgrades(eb, ids, pop)
+        return _mk("not_supported", rct, downs, f"no OCD outcome measured at >= {win[1]:g} h; {longest_txt}", ids)
+    ids = list(dict.fromkeys(f["study_id"]))
+    ctrl_pos = f[f["controlled"] & (f["favours"] == True) & (f["significant"] == True)]  # noqa: E712
+    fav = f[f["favours"] == True]  # noqa: E712
+    null_studies = sorted(set(f[f["favours"] == False]["study_id"]) - set(fav["study_id"]))  # noqa: E712
+    rct, downs = _study_downgrades(eb, ids, pop)
+    if null_studies and not fav.empty:
+        downs.append(f"inconsistency: benefit not kept in {', '.join(null_studies)}")
+    if not ctrl_pos.empty:
+        v = "partly_supported" if null_studies else "supported"
+    elif not fav.empty:
+        v = "partly_supported" if c == 0 else "not_supported"
+    else:
+        v = "not_supported"
+    return _mk(v, rct, downs, f"at >= {win[1]:g} h: {_describe(eb, f)}; {longest_txt}", ids)
+
+
+def rule_relapse(claim: dict, eb: EvidenceBase) -> Verdict:
+    """Symptoms can return: an OCD study whose later measurement shows no benefit, or loss of
+    response documented after courses in depression/PTSD (indirect)."""
+    f = ocd_findings(eb, "ocd")
+    lost = []
+    for sid, g in f.groupby("study_id", sort=True):
+        g = g.sort_values("hours", kind="mergesort")
+        later_null = g[(g["favours"] == False) & (g["hours"].fillna(0) >= 168)]  # noqa: E712
+        if not later_null.empty:
+            lost.append((sid, later_null.iloc[0]["summary"]))
+    facts = _facts(eb, key="depression_repeated_open")
+    facts = pd.concat([facts, _facts(eb, key="ptsd_repeated_ajp")])
+    fact_txt = "; ".join(f"{r.fact_id}: {r.statement}" for r in facts.itertuples())
+    if lost:
+        ids = [s for s, _ in lost]
+        rct, downs = _study_downgrades(eb, ids, "ocd")
+        return _mk("supported", rct, downs, "no lasting OCD benefit at >= 1 week: " +
+                   "; ".join(f"{s}: {t}" for s, t in lost) + (f" | {fact_txt}" if fact_txt else ""),
+                   ids, facts["fact_id"])
+    if not facts.empty:
+        return _mk("partly_supported", True, ["indirectness: depression/PTSD data"], fact_txt, facts=facts["fact_id"])
+    return _mk("no_evidence", False, [], "no OCD or context data on loss of benefit")
+
+
+def rule_population_compare(claim: dict, eb: EvidenceBase) -> Verdict:
+    """'Particularly in treatment-resistant cases': compare pooled responder shares TR vs other OCD."""
+    tr = _responder_rows(ocd_findings(eb, "ocd_tr"))
+    other = _responder_rows(ocd_findings(eb, "ocd_non_tr"))
+    iocdf = _facts(eb, key="iocdf_position")
+    if tr.empty or other.empty:
+        return _mk("no_evidence", False, [], f"responder data: {len(tr)} treatment-resistant, {len(other)} other studies")
+    x1, n1, s1, lo1, hi1 = _pooled(tr)
+    x2, n2, s2, lo2, hi2 = _pooled(other)
+    ids = list(tr["study_id"]) + list(other["study_id"])
+    rct, downs = _study_downgrades(eb, ids, "ocd")
+    downs.append("indirectness: comparison across studies, not within one trial")
+    v = "supported" if s1 > s2 else "contradicted"
+    reason = (f"treatment-resistant: {x1:g}/{n1:g} = {s1:.0%} responders ({', '.join(tr['study_id'])}); "
+              f"other OCD: {x2:g}/{n2:g} = {s2:.0%} ({', '.join(other['study_id'])})")
+    if not iocdf.empty:
+        reason += f" | {iocdf.iloc[0]['fact_id']}: {iocdf.iloc[0]['statement']}"
+    return _mk(v, rct, downs, reason, ids, iocdf["fact_id"])
+
+
+def _ae_rows(eb: EvidenceBase, key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    f = _facts(eb, key=key)
+    counted = f[(f["numerator"] != "") & (f["denominator"] != "")]
+    shares = f[(f["unit"] == "share") & (f["value_low"] != "") & (f["numerator"] == "")]
+    return counted, shares
+
+
+def rule_safety_rate(claim: dict, eb: EvidenceBase) -> Verdict:
+    """How often an adverse event (test_outcome) occurs vs the most the claim allows (claimed).
+
+    Counts from OCD studies are pooled (Wilson CI); label/trial shares from context facts are
+    indirect. contradicted: any lower bound above the claimed maximum (for a maximum of 0: any
+    occurrence); not supported: a point estimate above it; else supported."""
+    key = claim["test_outcome"]
+    m = _claimed_float(claim)
+    counted, shares = _ae_rows(eb, key)
+    if counted.empty and shares.empty:
+        return _mk("no_evidence", False, [], f"no adverse-event data for '{key}'")
+    parts, lows, points, ids = [], [], [], []
+    if not counted.empty:
+        x = counted["numerator"].astype(float).sum()
+        n = counted["denominator"].astype(float).sum()
+        lo, hi = wilson(x, n)
+        lows.append(lo)
+        points.append(x / n)
+        ids = [s for s in counted["study_id"] if s]
+        parts.append(f"OCD studies: {x:g}/{n:g} = {x / n:.0%} (95% CI {lo:.0%}-{hi:.0%}) [" +
+                     "; ".join(f"{r.study_id}: {r.numerator}/{r.denominator}" for r in counted.itertuples()) + "]")
+    for r in shares.itertuples():
+        lows.append(float(r.value_low))
+        points.append(float(r.value) if r.value else float(r.value_low))
+        parts.append(f"{r.fact_id}: {float(r.value_low):.0%}-{float(r.value_high or r.value_low):.0%}")
+    claim_txt = "none" if m == 0 else f"<= {m:.0%}"
+    if m == 0:
+        v = "contradicted" if max(points) > 0 else "supported"
+    elif max(lows) > m:
+        v = "contradicted"
+    elif max(points) > m:
+        v = "not_supported"
+    else:
+        v = "supported"
+    downs: list[str] = []
+    rct = False
+    if ids:
+        rct, downs = _study_downgrades(eb, ids, "ocd")
+        if rct:  # harms were counted in small series of the trials, not as randomized comparisons
+            rct = False
+            downs = [d for d in downs if not d.startswith("risk of bias")]
+    elif not shares.empty:
+        rct = any(d in RCT_DESIGNS for d in shares["design"])
+    if not shares.empty:
+        downs.append("indirectness: rates from esketamine label or other conditions")
+    facts = list(counted["fact_id"]) + list(shares["fact_id"])
+    return _mk(v, rct, downs, f"{key}: " + "; ".join(parts) + f"; claim allows {claim_txt}", ids, facts)
+
+
+def rule_safety_transient(claim: dict, eb: EvidenceBase) -> Verdict:
+    """Side effects mild and short-lived: transient-effect facts for, serious/lasting harms against."""
+    trans = _facts(eb, key="transient_adverse_events")
+    serious = _facts(eb, key="serious_adverse_events")
+    serious_counted = serious[serious["numerator"] != ""]
+    if trans.empty and serious_counted.empty:
+        return _mk("no_evidence", False, [], "no data on duration or severity of adverse effects")
+    parts = [f"{r.fact_id}: {r.value} {r.unit} (n={r.n})" for r in trans.itertuples()]
+    parts += [f"{r.fact_id}: {r.numerator}/{r.denominator} serious ({r.study_id})" for r in serious_counted.itertuples()]
+    v = ("partly_supported" if not serious_counted.empty else "supported") if not trans.empty else "contradicted"
+    ids = [s for s in serious_counted["study_id"] if s]
+    downs = ["indirectness: transient-effect data from depression/PTSD trials"] if not trans.empty else []
+    if not serious_counted.empty and not trans.empty:
+        downs.append("inconsistency: serious or delayed harms in OCD reports")
+    rct = any(d in RCT_DESIGNS for d in trans["design"])
+    return _mk(v, rct, downs, "; ".join(parts), ids, list(trans["fact_id"]) + list(serious_counted["fact_id"]))
+
+
+def rule_ae_reported(claim: dict, eb: EvidenceBase) -> Verdict:
+    """'Some patients report X': supported when any adverse-event record mentions it (claimed = regex)."""
+    pat = re.compile(claim.get("claimed") or NEVER, re.IGNORECASE)
+    facts = eb.facts[eb.facts["statement"].str.contains(pat) & eb.facts["topic"].isin(["safety", "ocd_harms"])]
+    st = eb.studies[eb.studies["adverse_events"].fillna("").str.contains(pat)]
+    if facts.empty and st.empty:
+        return _mk("no_evidence", False, [], f"no adverse-event record mentions /{pat.pattern}/")
+    rct = any(d in RCT_DESIGNS for d in facts["design"])
+    reason = f"{len(facts)} fact(s), {len(st)} study record(s) mention it: " + "; ".join(facts["fact_id"])
+    return _mk("supported", rct, ["indirectness: reported for esketamine/other conditions"] if not facts.empty else [],
+               reason, list(st.index), facts["fact_id"])
+
+
+PROTOCOL_FEATURES: dict[str, tuple[str, str]] = {
+    # feature -> (regex over a study's intervention fields, regex over depression/PTSD fact statements)
+    "route_iv": (r"\bIV\b|intravenous", r"\bIV\b|infusion"),
+    "infusion_40min": (r"40 ?min", r"40-min"),
+    "subanaesthetic_dose": (r"0\.5 mg/kg|1\.0 mg/kg", r"0\.5 mg/kg"),
+    "six_infusion_course": (r"^\s*6\b|every other day|\bsix\b", r"\bsix\b|up to 6|6 (?:open-label )?infusions"),
+    "twice_weekly": (r"twice|2x", r"twice[- ]weekly|2x"),
+    "taper_schedule": (r"weekly|once a week", r"once-weekly|weekly maintenance"),
+    "maintenance_schedule": (r"maintenance", r"maintenance"),
+    "repeated_course": (r"repeated|sessions|maintenance|every other day|weekly|^\s*([3-9]|\d{2})\b|\d+ weeks", r"repeated|six|three per week|twice"),
+}
+
+
+def rule_protocol(claim: dict, eb: EvidenceBase) -> Verdict:
+    """A way of giving ketamine (test_outcome = feature) is 'studied' if trials used it: controlled
+    OCD studies -> supported; only uncontrolled OCD reports or other conditions -> partly supported."""
+    feature = claim["test_outcome"]
+    st = ocd_studies(eb, "ocd")
+    text = (st["route"].fillna("") + " | " + st["dose"].fillna("") + " | " + st["infusion_duration"].fillna("") +
+            " | " + st["n_infusions"].fillna("") + " | " + st["spacing"].fillna(""))
+    if feature == "routes_iv_im_in":
+        hits = {name: st[st["route"].str.contains(pat, case=False, regex=True)].index.tolist()
+                for name, pat in (("IV", r"\bIV\b|intravenous"), ("IM", r"\bIM\b|intramuscular"), ("intranasal", r"intranasal"))}
+        ids = sorted({s for v in hits.values() for s in v})
+        found = {k: len(v) for k, v in hits.items()}
+        v = "supported" if all(found.values()) else "partly_supported" if any(found.values()) else "no_evidence"
+        rct, downs = _study_downgrades(eb, ids, "ocd")
+        return _mk(v, rct, [d for d in downs if not d.startswith("indirectness")],
+                   "OCD studies by route: " + ", ".join(f"{k} {n}" for k, n in found.items()), ids)
+    if feature not in PROTOCOL_FEATURES:
+        return _mk("no_evidence", False, [], f"no protocol feature '{feature}' defined")
+    pat_study, pat_fact = PROTOCOL_FEATURES[feature]
+    mask = pd.Series([bool(re.search(pat_study, t, re.IGNORECASE | re.MULTILINE)) for t in text], index=st.index, dtype=bool)
+    using = st[mask]
+    ctrl = using[using["design"].isin(CONTROLLED_DESIGNS)]
+    ctx = eb.facts[eb.facts["topic"].isin(["depression", "ptsd"]) & eb.facts["statement"].str.contains(pat_fact, case=False, regex=True)]
+    ids = list(using.index)
+    reason = (f"{feature}: {len(ctrl)} controlled OCD stud{'y' if len(ctrl) == 1 else 'ies'} "
+              f"({', '.join(ctrl.index) or '-'}), {len(using) - len(ctrl)} uncontrolled "
+              f"({', '.join(sorted(set(using.index) - set(ctrl.index))) or '-'}), "
+              f"{len(ctx)} depression/PTSD fact(s) ({', '.join(ctx['fact_id']) or '-'}) of {len(st)} OCD studies")
+    if not ctrl.empty:
+        rct, downs = _study_downgrades(eb, list(ctrl.index), "ocd")
+        return _mk("supported", rct, [d for d in downs if not d.startswith("indirectness")], reason, ids, ctx["fact_id"])
+    if not using.empty or not ctx.empty:
+        rct, downs = _study_downgrades(eb, ids, "ocd") if ids else (any(d in RCT_DESIGNS for d in ctx["design"]), [])
+        if using.empty:
+            downs.append("indirectness: schedule studied only in depression/PTSD")
+        return _mk("partly_supported", rct, downs, reason, ids, ctx["fact_id"])
+    return _mk("no_evidence", False, [], reason)
+
+
+NEVER = r"(?!x)x"  # a regex that matches nothing (not even the empty string)
+COMPARATORS: dict[str, tuple[str, str]] = {
+    # claimed -> (regex over a controlled study's control arm, regex over concomitant therapy)
+    "cbt": (r"\bCBT\b|exposure|ERP", r"\bCBT\b|exposure|ERP"),
+    "schedule": (r"infusions? schedule|single vs|once vs", NEVER),
+    "standard": (r"\bSRI\b|SSRI|clomipramine|usual care|treatment as usual", NEVER),
+}
+
+
+def rule_comparative(claim: dict, eb: EvidenceBase) -> Verdict:
+    """'Better than X' needs a controlled comparison against X; uncontrolled use is listed, not counted."""
+    comp = claim.get("claimed") or ""
+    pat_ctrl, pat_conc = COMPARATORS.get(comp, (NEVER, NEVER))
+    st = ocd_studies(eb, "ocd")
+    ctrl = st[st["design"].isin(CONTROLLED_DESIGNS) & st["control"].fillna("").str.contains(pat_ctrl, case=False, regex=True)]
+    unc = st[st["concomitant"].fillna("").str.contains(pat_conc, case=False, regex=True)]
+    n_ctrl = len(st[st["design"].isin(CONTROLLED_DESIGNS)])
+    reason = (f"{len(ctrl)} of {n_ctrl} controlled OCD studies compare against '{comp}'; "
+              f"{len(unc)} uncontrolled report(s) used it ({', '.join(unc.index) or '-'})")
+    if ctrl.empty:
+        return _mk("no_evidence", False, [], reason, list(unc.index))
+    rct, downs = _study_downgrades(eb, list(ctrl.index), "ocd")
+    return _mk("partly_supported", rct, downs, reason, list(ctrl.index))
+
+
+MECHANISM_MEASURES: dict[str, str] = {
+    "glutamate": r"Glx|glutamate",
+    "neurotransmitter": r"GABA|Glx|glutamate|serotonin|dopamine",
+    "neuroplasticity": r"plasticity|BDNF|synap|spine",
+    "neural_reset": r"connectivity|network|reset",
+    "hormones": r"hormone|cortisol|oxytocin",
+    "thought_patterns": r"cognitive flexibility|set-shifting",
+}
+
+
+def rule_mechanism(claim: dict, eb: EvidenceBase) -> Verdict:
+    """Mechanism claims are checked against mechanistic measurements in people with OCD (e.g. MRS)."""
+    pat = MECHANISM_MEASURES.get(claim["test_outcome"], NEVER)
+    hits = []
+    for sid, text in eb.studies["results_text"].fillna("").items():
+        if eb.studies.at[sid, "record_type"] not in ("study", ""):  # human studies, included or not
+            continue
+        for part in text.split(" | "):
+            measure = part.split(":", 1)[0]
+            if re.search(pat, measure, re.IGNORECASE):
+                changed = not re.search(r"no (?:significant )?(?:difference|change)", part, re.IGNORECASE)
+                hits.append((sid, part, changed))
+    if not hits:
+        n = int((eb.studies["record_type"] == "study").sum())
+        return _mk("no_evidence", False, [], f"none of {n} human studies measured {claim['test_outcome']}")
+    ids = list(dict.fromkeys(h[0] for h in hits))
+    rct, downs = _study_downgrades(eb, ids, "ocd")
+    downs.append("indirectness: brain-chemistry surrogate, not a clinical outcome")
+    changed = [h for h in hits if h[2]]
+    named = [h for h in hits if re.search(r"Glx|glutamate", h[1].split(":", 1)[0], re.IGNORECASE)]
+    if claim["test_outcome"] == "glutamate" or (named and claim["test_outcome"] != "neurotransmitter"):
+        v = "supported" if all(h[2] for h in named or hits) else "not_supported"
+    else:
+        v = "supported" if len(changed) == len(hits) else "partly_supported" if changed else "not_supported"
+    return _mk(v, rct, downs, "; ".join(f"{s}: {t}" for s, t, _ in hits), ids)
+
+
+def rule_evidence_count(claim: dict, eb: EvidenceBase) -> Verdict:
+    """Counts of studies: claimed N > 0 means 'at least N', N < 0 means 'at most |N| RCTs'."""
+    n_claim = _claimed_float(claim)
+    pop = claim.get("test_population") or "ocd"
+    if pop == "depression":
+        f = eb.facts[(eb.facts["topic"] == "depression") & eb.facts["design"].isin(RCT_DESIGNS)]
+        k = len(f)
+        v = "supported" if k >= n_claim else "not_supported"
+        return _mk(v, True, [], f"{k} randomized depression trials in the context facts (claim: >= {n_claim:g})",
+                   facts=f["fact_id"])
+    st = ocd_studies(eb, "ocd")
+    rcts = st[st["design"].isin(RCT_DESIGNS)]
+    by_design = st["design"].value_counts().sort_index()
+    breakdown = ", ".join(f"{d} {c}" for d, c in by_design.items())
+    if n_claim < 0:
+        v = "supported" if len(rcts) <= -n_claim else "not_supported"
+        reason = f"{len(rcts)} RCTs (total n={_n_of(eb, rcts.index)}) among {len(st)} OCD clinical studies ({breakdown}); claim: at most {-n_claim:g}"
+    else:
+        v = "supported" if len(st) >= n_claim else "not_supported"
+        reason = f"{len(st)} OCD clinical studies ({breakdown}), {len(rcts)} RCTs; claim: at least {n_claim:g}"
+    return _mk(v, True, [], reason, list(st.index))
+
+
+def rule_ongoing_research(claim: dict, eb: EvidenceBase) -> Verdict:
+    """Research 'is ongoing' if registered trials are recruiting, active or pending."""
+    st = eb.studies
+    reg = st[st["design"] == "trial_registration"]
+    live = reg[reg["registry_status"].fillna("").str.contains(r"recruiting|active|pending|not yet|enrolling", case=False)]
+    live = live[~live["registry_status"].str.contains(r"^completed|^terminated", case=False)]
+    n_claim = _claimed_float(claim, 1)
+    v = "supported" if len(live) >= n_claim else "not_supported"
+    reason = f"{len(live)} of {len(reg)} registered trials still open: " + "; ".join(
+        f"{s} ({live.at[s, 'registry_status']})" for s in live.index)
+    return _mk(v, True, [], reason, list(live.index))
+
+
+def _ctx_num(eb: EvidenceBase, key: str) -> list[dict]:
+    return _facts(eb, key=key).to_dict("records")
+
+
+def rule_context_efficacy(claim: dict, eb: EvidenceBase) -> Verdict:
+    """Depression / PTSD efficacy from the context facts (claimed: depression | ptsd | ptsd:large | ptsd_tr)."""
+    what = claim.get("claimed") or ""
+    indirect = ["indirectness: claim is about OCD, evidence about " + what.split(":")[0]] if claim.get("scope") == "ocd" else []
+    if what == "depression":
+        f = eb.facts[(eb.facts["topic"] == "depression") & eb.facts["design"].isin(RCT_DESIGNS)]
+        pos = [r for r in f.to_dict("records") if (_num(r["value"]) or 0) > 0]
+        nul = [r for r in f.to_dict("records") if _num(r["value"]) == 0]
+        n = sum(int(float(r["n"])) for r in pos + nul if r["n"])
+        downs = list(indirect)
+        if nul:
+            downs.append(f"inconsistency: no benefit in {', '.join(r['fact_id'] for r in nul)}")
+        if n < OPTIMAL_N:
+            downs.append(f"imprecision: total n={n}")
+        v = "supported" if len(pos) >= 2 and len(pos) > len(nul) else "partly_supported" if pos else "not_supported"
+        reason = "; ".join(f"{r['fact_id']}: {r['value']} {r['unit']} (n={r['n']})" for r in pos + nul)
+        return _mk(v, True, downs, f"{len(pos)} positive, {len(nul)} null depression RCTs: {reason}", facts=[r["fact_id"] for r in pos + nul])
+    if what.startswith("ptsd"):
+        meta = _ctx_num(eb, "ptsd_meta")
+        large = _ctx_num(eb, "ptsd_large_trial")
+        rep = _ctx_num(eb, "ptsd_repeated_ajp")
+        used = meta + large + rep
+        if not used:
+            return _mk("no_evidence", False, [], "no PTSD facts")
+        g = _num(meta[0]["value"]) if meta else None
+        g_lo = _num(meta[0]["value_low"]) if meta else None
+        large_null = bool(large) and _num(large[0]["value"]) == 0
+        parts = [f"{r['fact_id']}: {r['value']} {r['unit']}" + (f" (95% CI {r['value_low']} to {r['value_high']})" if r["value_low"] else "")
+                 + (f", n={r['n']}" if r["n"] else "") for r in used]
+        downs = list(indirect)
+        if large_null:
+            downs.append("inconsistency: largest trial found no PTSD benefit")
+        if what == "ptsd_tr":
+            v = "not_supported" if large_null else "partly_supported"
+            return _mk(v, True, downs, "treatment-resistant PTSD: " + "; ".join(parts), facts=[r["fact_id"] for r in used])
+        if what == "ptsd:large":
+            v = "supported" if g is not None and g >= 0.8 and not large_null else "not_supported"
+        else:
+            sig = g_lo is not None and g_lo > 0
+            v = "supported" if sig and not large_null else "partly_supported" if sig or rep else "not_supported"
+        return _mk(v, True, downs, "; ".join(parts), facts=[r["fact_id"] for r in used])
+    return _mk("no_evidence", False, [], f"no context facts for '{what}'")
+
+
+def rule_context_onset(claim: dict, eb: EvidenceBase) -> Verdict:
+    """Onset in depression (hours to first effect) or PTSD (24-h results) from the context facts."""
+    win = _window(claim.get("test_timepoint") or "") or ("<=", 24.0)
+    what = claim.get("claimed") or ""
+    if what == "depression":
+        f = _ctx_num(eb, "depression_onset")
+        if not f:
+            return _mk("no_evidence", False, [], "no depression onset fact")
+        first = _num(f[0]["value_low"])
+        v = "supported" if first is not None and first <= win[1] else "not_supported"
+        return _mk(v, True, [], f"{f[0]['fact_id']}: first effect ~{f[0]['value_low']} h, peak {f[0]['value']} h, fades by {f[0]['value_high']} h; claim: within {win[1]:g} h",
+                   facts=[f[0]["fact_id"]])
+    single = _ctx_num(eb, "ptsd_single_infusion_24h")
+    meta24 = _ctx_num(eb, "ptsd_meta_24h")
+    if not single and not meta24:
+        return _mk("no_evidence", False, [], "no PTSD onset facts")
+    pos = [r for r in single if (_num(r["value"]) or 0) > 0 and win[1] >= 24]
+    meta_null = [r for r in meta24 if (_num(r["value_low"]) or 0) <= 0 <= (_num(r["value_high"]) or 0)]
+    downs = []
+    if meta_null:
+        downs.append("inconsistency: pooled 24-h effect vs active control crosses zero")
+    n = sum(int(float(r["n"])) for r in single if r["n"])
+    if n < OPTIMAL_N:
+        downs.append(f"imprecision: single trial n={n}")
+    v = ("partly_supported" if meta_null else "supported") if pos else "not_supported"
+    parts = [f"{r['fact_id']}: {r['value']} {r['unit']} (n={r['n']})" for r in single] + \
+            [f"{r['fact_id']}: g={r['value']} (95% CI {r['value_low']} to {r['value_high']})" for r in meta24]
+    return _mk(v, True, downs, "; ".join(parts), facts=[r["fact_id"] for r in single + meta24])
+
+
+def rule_context_durability(claim: dict, eb: EvidenceBase) -> Verdict:
+    """How long a single PTSD infusion was followed vs the duration claimed."""
+    win = _window(claim.get("test_timepoint") or "") or (">=", 336.0)
+    f = _ctx_num(eb, "ptsd_single_infusion_followup")
+    if not f:
+        return _mk("no_evidence", False, [], "no follow-up fact for single-infusion PTSD trials")
+    longest = _num(f[0]["value"]) or 0
+    v = "supported" if longest >= win[1] else "not_supported"
+    return _mk(v, True, [f"imprecision: single trial n={f[0]['n']}"],
+               f"{f[0]['fact_id']}: single-infusion follow-up {longest:g} h vs claimed {win[1]:g} h", facts=[f[0]["fact_id"]])
+
+
+JOURNAL_ALIASES: dict[str, str] = {
+    "american journal of psychiatry": "am j psychiatry",
+    "journal of neuropsychiatry and clinical neurosciences": "j neuropsychiatry clin neurosci",
+    "jama psychiatry": "jama psychiatry",
+}
+
+
+def _journal_key(name: str) -> str:
+    n = re.sub(r"[^a-z ]", " ", name.lower())
+    n = re.sub(r"\s+", " ", n).strip()
+    return JOURNAL_ALIASES.get(n, n)
+
+
+def rule_citation(claim: dict, eb: EvidenceBase) -> Verdict:
+    """Does a study in the cited journal exist in the evidence, with the design the clinic describes?
+    claimed = 'Journal|feature' (feature: single_infusion or infusion)."""
+    journal, _, feature = (claim.get("claimed") or "").partition("|")
+    key = _journal_key(journal)
+    st = eb.studies[eb.studies["journal"].fillna("").map(lambda j: _journal_key(j).startswith(key))]
+    facts = eb.facts[(eb.facts["topic"] == "citation") & (eb.facts["key"].map(_journal_key) == key)]
+    others = eb.facts[(eb.facts["topic"] == "citation") & (eb.facts["key"].map(_journal_key) != key)]
+    want_single = feature == "single_infusion"
+    if not st.empty:
+        ids = list(st.index)
+        rct, downs = _study_downgrades(eb, ids, "ocd")
+        return _mk("partly_supported", rct, downs, f"{len(st)} study(ies) in {journal} in the evidence base", ids)
+    if facts.empty:
+        return _mk("no_evidence", False, [], f"no study in {journal} among {len(eb.studies)} records or the citation facts")
+    rec = facts.iloc[0]
+    found = _num(rec["value"])
+    if found == 0 and rec["unit"] == "papers found":
+        return _mk("no_evidence", False, [], f"{rec['fact_id']}: 0 papers in {journal}; none of {len(eb.studies)} evidence records is in that journal",
+                   facts=[rec["fact_id"]])
+    if want_single and found is not None and found > 1:
+        alt = others[others["value"] == "1"]
+        alt_txt = f"; the single-infusion trial is {alt.iloc[0]['fact_id']} ({alt.iloc[0]['key']})" if not alt.empty else ""
+        return _mk("contradicted", True, ["indirectness: checked against abstracts and summaries, not full text"],
+                   f"{rec['fact_id']}: the {journal} trial gave {found:g} infusions (n={rec['n']}), not one{alt_txt}",
+                   facts=[rec["fact_id"]] + list(alt["fact_id"]))
+    return _mk("supported", True, [], f"{rec['fact_id']}: matches ({rec['statement']})", facts=[rec["fact_id"]])
+
+
+def rule_unmeasured(claim: dict, eb: EvidenceBase) -> Verdict:
+    """Outcomes no study measured: no evidence - or not supported when records of harm (claimed =
+    regex, e.g. 'suicid') point the other way."""
+    st = ocd_studies(eb, "ocd")
+    pat = claim.get("claimed") or ""
+    if pat:
+        harm = eb.facts[(eb.facts["topic"] == "ocd_harms") & eb.facts["statement"].str.contains(pat, case=False, regex=True)]
+        if not harm.empty:
+            ids = [s for s in harm["study_id"] if s]
+            parts = [f"{r.fact_id}: {r.numerator}/{r.denominator} ({r.study_id})" for r in harm.itertuples()]
+            return _mk("not_supported", False, ["imprecision: case-level reports"],
+                       f"0 of {len(st)} OCD studies measured {claim['test_outcome']}; harm reports point the other way: " + "; ".join(parts),
+                       ids, harm["fact_id"])
+    return _mk("no_evidence", False, [], f"0 of {len(st)} OCD clinical studies measured {claim['test_outcome']}")
+
+
+def rule_not_testable(claim: dict, eb: EvidenceBase) -> Verdict:
+    return _mk("not_testable", False, ["not an outcome any study measures"],
+               f"'{claim['test_outcome']}' is not something the {len(eb.studies)} evidence records or context facts can test")
+
+
+RULES: dict[str, Callable[[dict, EvidenceBase], Verdict]] = {
+    "regulatory": rule_regulatory, "efficacy": rule_efficacy, "onset": rule_onset, "durability": rule_durability,
+    "relapse": rule_relapse, "population_compare": rule_population_compare, "safety_rate": rule_safety_rate,
+    "safety_transient": rule_safety_transient, "ae_reported": rule_ae_reported, "protocol": rule_protocol,
+    "comparative": rule_comparative, "mechanism": rule_mechanism, "evidence_count": rule_evidence_count,
+    "ongoing_research": rule_ongoing_research, "context_efficacy": rule_context_efficacy,
+    "context_onset": rule_context_onset, "context_durability": rule_context_durability, "citation": rule_citation,
+    "unmeasured": rule_unmeasured, "not_testable": rule_not_testable,
+}
+assert set(RULES) == set(claims_mod.RULES), "claims.RULES and verdicts.RULES must list the same rules"
+
+
+def judge(claim: dict, eb: EvidenceBase) -> Verdict:
+    v = RULES[claim["rule"]](claim, eb)
+    unknown = [s for s in v.studies if s not in eb.known_ids]
+    if unknown:  # a verdict may only cite studies that exist in the evidence tables
+        raise AssertionError(f"claim {claim.get('claim_id')}: cites unknown studies {unknown}")
+    return v
+
+
+def judge_all(registry: pd.DataFrame, eb: EvidenceBase) -> pd.DataFrame:
+    """One output row per claim (the columns of reports/tables/claims.csv)."""
+    rows = []
+    for claim in registry.to_dict("records"):
+        v = judge(claim, eb)
+        rows.append({
+            "claim_id": claim["claim_id"], "seed_file": claim["seed_file"], "quote": claim["quote"],
+            "category": claim["category"], "scope": claim["scope"], "verdict": v.verdict, "certainty": v.certainty,
+            "studies": MULTI_SEP.join(v.studies), "context_facts": MULTI_SEP.join(v.facts), "reason": v.reason,
+            "downgrades": MULTI_SEP.join(v.downgrades), "rule": claim["rule"],
+        })
+    return pd.DataFrame(rows, columns=CLAIMS_COLUMNS)
+
+
+def registry_path(ctx) -> Path:
+    """The topic file names the registry; fall back to evidence/claims.csv."""
+    try:
+        from evidence_review.topic import load_topic
+        topic = load_topic(ctx.topic_path)
+        p = Path(topic.claims_file)
+        return p if p.is_absolute() else ctx.root / p
+    except Exception:  # topic file absent or older format: the documented default
+        return ctx.evidence / "claims.csv"
+
+
+def report_stage(ctx) -> None:
+    """Pipeline stage 'claims': registry + evidence tables -> reports/tables/claims.csv."""
+    registry = claims_mod.load_registry(registry_path(ctx), Path(ctx.shared) / "seeds")
+    from evidence_review.evidence_base import load_facts, studies_from_facts
+    facts = load_facts(ctx.evidence / "context_facts.csv")
+    studies = studies_from_facts(Path(ctx.shared) / "evidence-facts" / "studies.jsonl")
+    eb = build(ctx.tables, facts=facts, studies=studies)
+    out = judge_all(registry, eb)
+    path = write_table(out, ctx.tables_dir / "claims.csv")
+    ctx.written.append(path)
+    ctx.tables["claims"] = out
+    ctx.tables["claim_registry"] = registry
+    ctx.facts["evidence_base"] = eb
