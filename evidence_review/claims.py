@@ -127,7 +127,7 @@ CUES: tuple[tuple[str, str], ...] = (
     ("safety", r"\bsafe(?:ty)?\b|side effects?|tolerab|hallucinat|euphoria|awake|risk of self|lifesaving|adverse"),
     ("onset", r"within (?:minutes|hours|days|\d+ hours)|\bminutes after\b|\brapid\b|\bimmediate|fast-acting|quick|almost immediately|take effect|weeks(?: or months)? to (?:take|show)"),
     ("durability", r"long[- ]?(?:term|lasting)|lasting|sustain|returning|after stopping|maintenance|touch-ups|for weeks|up to (?:two|\d+) weeks"),
-    ("protocol", r"\binfusions?\b.*\b(?:apart|twice|once|every|minutes to an hour|total of)|intravenous|\bIV\b|intramuscular|nasal spray|small (?:doses|quantities)|twice a week|once a (?:week|month)|every once|40 minutes|session|treatments? (?:are|is) recommended|full course|diagnosed by|evaluation"),
+    ("protocol", r"\binfusions?\b.*\b(?:apart|twice|once|every|minutes to an hour|total of)|intravenous|\bIV\b|intramuscular|nasal spray|small (?:doses|quantities)|twice a week|once a (?:week|month)|every once|40 minutes|\bsessions?\b|treatments? (?:are|is) recommended|full course|diagnosed by|evaluation"),
     ("mechanism", r"glutamate|NMDA|receptor|neuroplasticity|neural connections|neurotransmitter|synaptic|hormones|reset"),
     ("population", r"treatment-resistant|resistant to|haven.t responded|not responded|ideal (?:treatment|for)|in crisis|tried using traditional|without much change"),
     ("efficacy", r"\beffective\b|efficacy|relief|reduc|improv|alleviate|results|success|benefit|helps?\b|promising|breakthrough|groundbreaking|revolution|\bworked\b|thing of the past|given me hope|life back"),

@@ -182,7 +182,7 @@ def studies_from_facts(path: str | Path | None = None) -> pd.DataFrame:
                 "registry_status": _text((d.get("registration") or {}).get("status")),
                 "source_url": (d.get("source_urls") or [""])[0],
             })
-    return pd.DataFrame(rows).set_index("study_id", drop=False)
+    return pd.DataFrame(rows).set_index("study_id", drop=False).rename_axis(None)
 
 
 def merge_records(studies: pd.DataFrame, records: pd.DataFrame | None) -> pd.DataFrame:

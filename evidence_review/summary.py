@@ -302,3 +302,10 @@ def report_stage(ctx: "ReportContext") -> None:
     atomic_write_text(ctx.reports / "summary.md", md)
     atomic_write_text(ctx.reports / "summary.html", page)
     ctx.written += written + [ctx.reports / "summary.md", ctx.reports / "summary.html"]
+
+
+def _year(y: Any) -> str:
+    try:
+        return str(int(float(y)))
+    except (TypeError, ValueError):
+        return ""
