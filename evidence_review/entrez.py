@@ -82,6 +82,20 @@ def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
     return out
 
 
+class _RedactingFilter(logging.Filter):
+    """urllib3 logs request URLs at DEBUG level; strip api_key/email from them before any handler sees them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "api_key=" in message or "email=" in message:
+            record.msg, record.args = redact(message), ()
+        return True
+
+
+for _name in ("urllib3.connectionpool", "urllib3.util.retry", "requests"):
+    logging.getLogger(_name).addFilter(_RedactingFilter())
+
+
 # --------------------------------------------------------------------------------------------------
 # Rate limit
 

@@ -284,7 +284,7 @@ def pull(store_dir: str | Path, query: str, *, batch_size: int = DEFAULT_BATCH_S
             started = utc_now()
             search = _search(client, query, date_range)
             batches, sources = plan_batches(search, batch_size)
-            pull_id = f"{started.replace('-', '').replace(':', '')}-{key[:8]}"
+            pull_id = store.unique_pull_id(f"{started.replace('-', '').replace(':', '')}-{key[:8]}")
             row = PullRow(pull_id, "pull", query, key, "in_progress", started, None, search.count,
                           f"snapshots/{pull_id}", None,
                           {"search": _search_info(search, client), "batch_size": batch_size, "topic": topic,
@@ -346,7 +346,7 @@ def refresh(store_dir: str | Path, *, client: EntrezClient | None = None, batch_
             new_set = set(new)
             candidates = [p for p in changed.ids if p in stored and p not in new_set]
             to_fetch = new + candidates
-            pull_id = f"{started.replace('-', '').replace(':', '')}-refresh-{key[:8]}"
+            pull_id = store.unique_pull_id(f"{started.replace('-', '').replace(':', '')}-refresh-{key[:8]}")
             info = {"search": _search_info(search, client), "batch_size": batch_size, "parent": base.pull_id,
                     "mdat_since": since, "overlap_days": overlap_days, "new": new, "candidates": candidates,
                     "withdrawn": withdrawn, "mdat_count": changed.count, "date_range": date_range}

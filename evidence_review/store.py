@@ -201,12 +201,22 @@ class Store:
             raise InputError(f"no pull {pull_id!r} in this store (see `status`)", file=self.root)
         return _pull(row)
 
+    def unique_pull_id(self, base: str) -> str:
+        """``base``, or ``base-2``, ``base-3`` … if a pull started in the same second already has it."""
+        taken = {r[0] for r in self.conn.execute("SELECT pull_id FROM pulls WHERE pull_id LIKE ?", (base + "%",))}
+        if base not in taken:
+            return base
+        n = 2
+        while f"{base}-{n}" in taken:
+            n += 1
+        return f"{base}-{n}"
+
     def pulls(self) -> list[PullRow]:
-        return [_pull(r) for r in self.conn.execute("SELECT * FROM pulls ORDER BY started_utc, pull_id")]
+        return [_pull(r) for r in self.conn.execute("SELECT * FROM pulls ORDER BY started_utc, rowid")]
 
     def latest_complete(self) -> PullRow | None:
         row = self.conn.execute(
-            "SELECT * FROM pulls WHERE status='complete' ORDER BY completed_utc DESC, pull_id DESC LIMIT 1"
+            "SELECT * FROM pulls WHERE status='complete' ORDER BY completed_utc DESC, rowid DESC LIMIT 1"
         ).fetchone()
         return _pull(row) if row else None
 

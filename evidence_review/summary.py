@@ -56,7 +56,7 @@ def study_table(ctx: "ReportContext") -> pd.DataFrame:
             (f"PMID:{s['pmid']}" if s["pmid"] else s["pmcid"] or (f"DOI:{s['doi']}" if s["doi"] else s["source_url"]))
         dose_route = ", ".join(x for x in (s["drug"], s["dose"], s["route"], s["n_infusions"] and f"{s['n_infusions']} dose(s)") if x)
         rows.append({
-            "study": f"{s['first_author'].split()[0] if s['first_author'] else sid} {s['year'] or ''}".strip(),
+            "study": f"{s['first_author'].split()[0] if s['first_author'] else sid} {_year(s['year'])}".strip(),
             "study_id": sid, "design": s["design"], "n": "" if pd.isna(s["n"]) else int(s["n"]),
             "population": _short(s["population"], 90), "dose / route": _short(dose_route, 90),
             "comparator": _short(s["control"] or "none", 50), "outcome": _short(outcome, 120),
@@ -137,7 +137,7 @@ def html_table(df: pd.DataFrame, columns: Iterable[str] | None = None, table_id:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
     body = []
     for rec in df[cols].to_dict("records"):
-        cells = []
+        cells: list[str] = []
         for c in cols:
             v = html.escape(_md_cell(rec[c]).replace("\\|", "|"))
             if verdict_col and c == "verdict":
@@ -222,7 +222,7 @@ def methods_lines(ctx, g, claims, topic, vers) -> list[str]:
 
 
 CSS = """body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:1em 0;font-size:0.85em;width:100%}th,td{border:1px solid #ccc;padding:4px 6px;vertical-align:top;text-align:left}
+table{border-collapse:collapse;margin:1em 0;font-size:0.85em;width:100%}th,td{border:1px solid #ccc;padding:4px 6px;vertical-align:top;text-align:left;overflow-wrap:anywhere}
 th{background:#f0f0f0}img.fig{max-width:100%;height:auto;display:block;margin:1em 0;border:1px solid #eee}
 .v-supported{background:#1b7837;color:#fff}.v-partly_supported{background:#a6dba0}.v-not_supported{background:#f4a582}
 .v-contradicted{background:#b2182b;color:#fff}.v-no_evidence{background:#bababa}.v-not_testable{background:#e0e0e0}

@@ -262,3 +262,17 @@ def report_stage(ctx: "ReportContext") -> None:
     ctx.facts["pooled_skipped"] = {k: d["reason"] for k, d in details.items() if not d.get("pooled")}
     ctx.facts["effects_unconfirmed_studies"] = sorted(
         {s for s in table["study_id"] if inclusion and s not in inclusion})
+    ctx.facts["effects_design_mismatches"] = design_mismatches(table, ctx.tables.get("records"))
+
+
+def design_mismatches(table: pd.DataFrame, records: pd.DataFrame | None) -> list[dict[str, str]]:
+    """Studies whose extraction design differs from the records stage's label (reported, not fatal:
+    the curated extraction design is the one the effect sizes rest on)."""
+    if records is None or "design" not in records.columns or "study_id" not in records.columns:
+        return []
+    labels = dict(zip(records["study_id"].astype(str), records["design"].astype(str)))
+    out = []
+    for sid, design in table[["study_id", "design"]].drop_duplicates().itertuples(index=False):
+        if sid in labels and labels[sid] != design:
+            out.append({"study_id": sid, "extraction": design, "records": labels[sid]})
+    return out

@@ -222,7 +222,7 @@ def rule_regulatory(claim: dict, eb: EvidenceBase) -> Verdict:
         return _mk("no_evidence", False, [], f"no context fact with key '{claim['test_outcome']}'")
     rec = f.iloc[0]
     same = str(rec["value"]).strip().lower() == str(claim["claimed"]).strip().lower()
-    extra = f" ({rec['value_low']})" if rec["value_low"] else ""
+    extra = f" ({rec['value_low']} {rec['unit']})".replace(" )", ")") if rec["value_low"] else ""
     reason = (f"{rec['fact_id']}: {claim['test_outcome']} = {rec['value']}{extra}; claim says "
               f"{claim['claimed']} -> {'matches' if same else 'differs'}")
     return _mk("supported" if same else "contradicted", True, [], reason, facts=[rec["fact_id"]])

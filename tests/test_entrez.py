@@ -200,6 +200,14 @@ def test_secrets_never_reach_logs_or_errors(standin: EutilsStandin, caplog) -> N
     assert KEY not in text and EMAIL not in text and "reviewer%40example.org" not in text
 
 
+def test_debug_logging_of_request_urls_is_redacted(standin: EutilsStandin, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    client_for(standin, api_key=KEY, email=EMAIL).esearch("ketamine")
+    assert "esearch.fcgi?" in caplog.text  # urllib3 did log the URL ...
+    assert "api_key=REDACTED" in caplog.text and KEY not in caplog.text  # ... without the secrets
+    assert "reviewer%40example.org" not in caplog.text
+
+
 def test_redact_hides_key_and_email_in_urls_and_text() -> None:
     url = f"https://x/efetch.fcgi?db=pubmed&api_key={KEY}&email=reviewer%40example.org&id=1"
     out = redact(url, [KEY, EMAIL])

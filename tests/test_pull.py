@@ -312,3 +312,14 @@ def test_bad_usage_exits_2(tmp_path: Path, monkeypatch, argv: list[str], capsys)
     monkeypatch.chdir(tmp_path)
     Store(tmp_path / "S").close()
     assert main(argv) == 2
+
+
+def test_empty_search_and_back_to_back_pulls(tmp_path: Path) -> None:
+    with EutilsStandin([]) as s:
+        client = client_for(s)
+        a = pull(tmp_path, "nothing", client=client, progress=False)
+        b = pull(tmp_path, "nothing", client=client, progress=False)  # same query, same second: a new snapshot
+        r = refresh(tmp_path, client=client, progress=False)
+    assert a.n_pmids == 0 and a.batches_total == 0 and a.pull_id != b.pull_id
+    assert r.diff["new"] == r.diff["updated"] == r.diff["withdrawn"] == [] and r.diff["parent_pull_id"] == b.pull_id
+    assert json.loads((a.snapshot / "manifest.json").read_text())["pmids"] == []
