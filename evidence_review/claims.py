@@ -83,8 +83,8 @@ def load_registry(path: str | Path, seeds: str | Path) -> pd.DataFrame:
         if quote not in pages[seed]:
             raise InputError(f"quote is not an exact excerpt of {seed}: '{quote[:60]}...'",
                              file=path, row=row, field="quote")
-        if rec["claimed"] and rec["rule"] in ("efficacy", "durability", "safety_rate", "evidence_count",
-                                              "ongoing_research"):
+        if rec["claimed"] and rec["claimed"] != "some" and rec["rule"] in (
+                "efficacy", "durability", "safety_rate", "evidence_count", "ongoing_research"):
             try:
                 float(rec["claimed"])
             except ValueError:
@@ -122,13 +122,13 @@ def split_sentences(text: str) -> list[str]:
 
 # Cue patterns per category, in priority order (first match wins). Each is a readable regex.
 CUES: tuple[tuple[str, str], ...] = (
-    ("regulatory", r"\bFDA\b|approved|off-label|anesthetic|anaesthetic|recreational|schedule iii"),
+    ("regulatory", r"\bFDA\b|approved|off-label|anesthe(?:tic|sia)|anaesthe(?:tic|sia)|recreational|schedule iii"),
     ("evidence_base", r"\b(?:dozens|multiple|several|many|numerous|recent|preliminary|initial)\b[^.]{0,40}\b(?:studies|trials|research|findings)\b|\bstud(?:y|ies) (?:published|have shown|suggest)|journal of|research (?:into|investigating)|still in its early stages|being researched|investigating"),
     ("safety", r"\bsafe(?:ty)?\b|side effects?|tolerab|hallucinat|euphoria|awake|risk of self|lifesaving|adverse"),
     ("onset", r"within (?:minutes|hours|days|\d+ hours)|\bminutes after\b|\brapid\b|\bimmediate|fast-acting|quick|almost immediately|take effect|weeks(?: or months)? to (?:take|show)"),
     ("durability", r"long[- ]?(?:term|lasting)|lasting|sustain|returning|after stopping|maintenance|touch-ups|for weeks|up to (?:two|\d+) weeks"),
     ("protocol", r"\binfusions?\b.*\b(?:apart|twice|once|every|minutes to an hour|total of)|intravenous|\bIV\b|intramuscular|nasal spray|small (?:doses|quantities)|twice a week|once a (?:week|month)|every once|40 minutes|\bsessions?\b|treatments? (?:are|is) recommended|full course|diagnosed by|evaluation"),
-    ("mechanism", r"glutamate|NMDA|receptor|neuroplasticity|neural connections|neurotransmitter|synaptic|hormones|reset"),
+    ("mechanism", r"glutamate|NMDA|receptor|neuroplasticity|neural connections|neurotransmitter|synaptic|hormones|reset|chain of reactions|within the brain"),
     ("population", r"treatment-resistant|resistant to|haven.t responded|not responded|ideal (?:treatment|for)|in crisis|tried using traditional|without much change"),
     ("efficacy", r"\beffective\b|efficacy|relief|reduc|improv|alleviate|results|success|benefit|helps?\b|promising|breakthrough|groundbreaking|revolution|\bworked\b|thing of the past|given me hope|life back"),
     ("other", r"non-invasive|painless|stigma|burden on"),

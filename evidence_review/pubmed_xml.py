@@ -19,7 +19,7 @@ import gzip
 import io
 import re
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Iterator, Union
+from typing import IO, TYPE_CHECKING, Iterable, Iterator, Union
 
 from lxml import etree
 
@@ -38,7 +38,6 @@ _YEAR_RE = re.compile(r"(1[89]\d\d|20\d\d)")
 _MEDLINE_DATE_RE = re.compile(r"^\s*(\d{4})(?:\s+([A-Za-z]{3}))?")
 _RECORD_TAGS = ("PubmedArticle", "DeleteCitation", "PubmedBookArticle")
 _EXPECTED_ROOTS = {"PubmedArticleSet", "PubmedArticle", "DeleteCitation"}
-_EMPTY: tuple = ()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -116,9 +115,11 @@ def abstract(abstract_el: Element | None) -> str:
 
 
 def journal(journal_el: Element | None) -> str:
-    """Journal title, or its ISO abbreviation when the title is missing."""
+    """Journal title, or its ISO abbreviation when the title is missing (a book: its BookTitle)."""
     if journal_el is None:
         return ""
+    if journal_el.tag == "BookTitle":
+        return text_of(journal_el)
     title_ = iso = ""
     for c in journal_el.iterchildren("Title", "ISOAbbreviation"):
         if c.tag == "Title":
@@ -232,10 +233,9 @@ def authors_of(elements: Iterator[Element]) -> list[str]:
     return out
 
 
-def publication_types(type_list: Element | None) -> list[str]:
-    if type_list is None:
-        return []
-    return [text_of(p) for p in type_list.iterchildren("PublicationType")]
+def publication_types(type_elements: Iterable[Element]) -> list[str]:
+    """Publication types in order (in PublicationTypeList for articles, loose in a BookDocument)."""
+    return [text_of(p) for p in type_elements]
 
 
 def mesh_terms(heading_list: Element | None) -> list[str]:
@@ -319,54 +319,58 @@ def entrez_date(history: Element | None) -> str:
     return _iso_date(*_ymd(fallback)[:3])[1] if fallback is not None else ""
 
 
-# Elements ``record`` collects in one pass. Each occurs once per record except where noted; the record's
-# own PMID and ArticleIdList come before those of CommentsCorrections and ReferenceList, so first wins.
-_PARTS = ("MedlineCitation", "PMID", "Journal", "PubDate", "ArticleTitle", "Abstract", "AuthorList",
-          "PublicationTypeList", "CommentsCorrectionsList", "MeshHeadingList", "History", "ArticleIdList")
-_LISTS = ("ELocationID", "Language", "KeywordList")
+# Elements ``record`` collects in one pass. The record's own PMID comes before those in CommentsCorrections,
+# so the first one wins; everything after <ReferenceList> belongs to cited papers and is not read.
+_FIRST = ("MedlineCitation", "BookDocument", "PMID", "Journal", "BookTitle", "PubDate", "ArticleTitle",
+          "Abstract", "AuthorList", "CommentsCorrectionsList", "MeshHeadingList", "History")
+_MANY = ("ELocationID", "Language", "KeywordList", "PublicationType", "ArticleIdList")
+_RECORD_PARTS = _FIRST + _MANY + ("ReferenceList",)
 
 
 def record(article_el: Element) -> dict:
-    """One ``<PubmedArticle>`` -> records-table row (RECORD_COLUMNS keys)."""
+    """One ``<PubmedArticle>`` (or ``<PubmedBookArticle>``) -> records-table row (RECORD_COLUMNS keys)."""
     parts: dict = {}
-    elocs: list[Element] = []
-    langs: list[Element] = []
-    keyword_lists: list[Element] = []
-    for el in article_el.iter(_PARTS + _LISTS + ("ReferenceList",)):
+    many: dict[str, list[Element]] = {tag: [] for tag in _MANY}
+    for el in article_el.iter(_RECORD_PARTS):
         tag = el.tag
-        if tag == "ELocationID":
-            elocs.append(el)
-        elif tag == "Language":
-            langs.append(el)
-        elif tag == "KeywordList":
-            keyword_lists.append(el)
+        if tag in many:
+            many[tag].append(el)
         elif tag == "AuthorList" and el.get("Type") == "editors":
             continue
         elif tag == "ReferenceList":
             break  # the cited papers' ids and PMIDs follow; nothing of the record's own comes after
         elif tag not in parts:
             parts[tag] = el
-    if "MedlineCitation" not in parts:
-        raise ValueError("PubmedArticle without MedlineCitation")
-    ids = article_ids(parts.get("ArticleIdList"))
+    if "MedlineCitation" not in parts and "BookDocument" not in parts:
+        raise ValueError(f"<{article_el.tag}> without MedlineCitation or BookDocument")
+    ids: dict[str, str] = {}
+    for id_list in many["ArticleIdList"]:  # one for articles; a book has one in BookDocument and PubmedBookData
+        for kind, value in article_ids(id_list).items():
+            ids.setdefault(kind, value)
     pmid, version = pmid_and_version(parts.get("PMID"))
     year, date = pub_date(parts.get("PubDate"))
-    ptypes = publication_types(parts.get("PublicationTypeList"))
+    ptypes = publication_types(many["PublicationType"])
+    source = parts.get("Journal")
+    if source is None:
+        source = parts.get("BookTitle")
+    title_el = parts.get("ArticleTitle")
+    if title_el is None:
+        title_el = parts.get("BookTitle")  # a whole book: its title is the record's title
     return {
         "pmid": pmid,
         "version": version,
-        "title": title(parts.get("ArticleTitle")),
+        "title": title(title_el),
         "abstract": abstract(parts.get("Abstract")),
-        "journal": journal(parts.get("Journal")),
+        "journal": journal(source),
         "year": year,
         "pub_date": date,
         "authors": authors(parts.get("AuthorList")),
         "publication_types": ptypes,
         "mesh_terms": mesh_terms(parts.get("MeshHeadingList")),
-        "keywords": keywords(keyword_lists),
-        "doi": doi(elocs, ids),
+        "keywords": keywords(many["KeywordList"]),
+        "doi": doi(many["ELocationID"], ids),
         "pmcid": pmcid(ids),
-        "language": language(langs),
+        "language": language(many["Language"]),
         "retracted": retracted(ptypes, parts.get("CommentsCorrectionsList")),
         "entrez_date": entrez_date(parts.get("History")),
     }
@@ -448,7 +452,7 @@ def iter_records(source: Source) -> Iterator[dict]:
         try:
             for _, el in context:
                 tag = el.tag
-                if tag == "PubmedArticle":
+                if tag == "PubmedArticle" or tag == "PubmedBookArticle":
                     try:
                         row = record(el)
                     except ValueError as exc:
@@ -457,7 +461,6 @@ def iter_records(source: Source) -> Iterator[dict]:
                 elif tag == "DeleteCitation":
                     for pmid in deleted_pmids(el):
                         yield {"pmid": pmid, "deleted": True}
-                # PubmedBookArticle (NCBI Bookshelf) is skipped: it has no MedlineCitation.
                 el.clear(keep_tail=True)
                 parent = el.getparent()
                 if parent is not None:

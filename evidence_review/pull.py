@@ -17,16 +17,18 @@ verifies and ingests without fetching it again). Secrets are never passed to any
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import datetime as dt
 import gzip
 import hashlib
+import itertools
 import importlib.metadata
 import logging
 import platform
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from evidence_review import __version__
 from evidence_review.atomic import atomic_write_bytes, atomic_write_text
@@ -70,6 +72,28 @@ class PullResult:
 
 # --------------------------------------------------------------------------------------------------
 # helpers (pure)
+
+
+@contextlib.contextmanager
+def store_lock(root: Path) -> Iterator[None]:
+    """One pull or refresh per store at a time (two would fetch the same batches). The OS drops the
+    lock when the process dies, even by SIGKILL, so a resumed run is never locked out."""
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".lock", "a+b") as fh:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX: no lock
+            yield
+            return
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise EvidenceReviewError(f"{root}: another pull or refresh is using this store; wait for it "
+                                      "to finish (or end it) and run the command again") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 def utc_now() -> str:
@@ -164,9 +188,8 @@ def run_batches(store: Store, pull: PullRow, client: EntrezClient,
     fetched = reused = 0
     missing: list[str] = []
 
-    def work(b: BatchRow) -> tuple[BatchRow, bytes, bytes, list[dict], bool]:
-        name = f"batch-{b.batch_index:05d}.xml.gz"
-        path = snap / name
+    def work(b: BatchRow) -> tuple[BatchRow, str, int, list[dict], bool]:
+        path = snap / f"batch-{b.batch_index:05d}.xml.gz"
         on_disk = _read_batch_file(path, b.pmids) if path.exists() else None
         if on_disk is None:
             src = sources[b.batch_index] if sources is not None and b.batch_index < len(sources) else None
@@ -174,26 +197,35 @@ def run_batches(store: Store, pull: PullRow, client: EntrezClient,
             gz = gzip_bytes(xml)
             atomic_write_bytes(path, gz)
         else:
-            (xml, records), gz = on_disk, path.read_bytes()
-        return b, xml, gz, records, on_disk is not None
+            records, gz = on_disk[1], path.read_bytes()
+        return b, hashlib.sha256(gz).hexdigest(), len(gz), records, on_disk is not None
 
+    n = max(1, workers)
+    queue = iter(pending)
+    inflight: set[cf.Future] = set()
     try:
-        with cf.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            futures = [pool.submit(work, b) for b in pending]
+        with cf.ThreadPoolExecutor(max_workers=n) as pool:
             try:
-                for fut in cf.as_completed(futures):
-                    b, xml, gz, records, was_on_disk = fut.result()
-                    store.ingest_batch(pull.pull_id, b.batch_index, records,
-                                       file=f"{pull.snapshot_dir}/batch-{b.batch_index:05d}.xml.gz",
-                                       sha256=hashlib.sha256(gz).hexdigest(), n_bytes=len(gz),
-                                       fetched_utc=utc_now())
-                    got = {str(r["pmid"]) for r in records}
-                    missing.extend(p for p in b.pmids if p not in got)
-                    reused += was_on_disk
-                    fetched += not was_on_disk
-                    bar.update(1)
+                # a bounded window of batches in flight keeps memory flat however large the pull
+                for b in itertools.islice(queue, 2 * n):
+                    inflight.add(pool.submit(work, b))
+                while inflight:
+                    done, inflight = cf.wait(inflight, return_when=cf.FIRST_COMPLETED)
+                    for fut in done:
+                        b, sha, n_bytes, records, was_on_disk = fut.result()
+                        store.ingest_batch(pull.pull_id, b.batch_index, records,
+                                           file=f"{pull.snapshot_dir}/batch-{b.batch_index:05d}.xml.gz",
+                                           sha256=sha, n_bytes=n_bytes, fetched_utc=utc_now())
+                        got = {str(r["pmid"]) for r in records}
+                        missing.extend(p for p in b.pmids if p not in got)
+                        reused += was_on_disk
+                        fetched += not was_on_disk
+                        bar.update(1)
+                        nxt = next(queue, None)
+                        if nxt is not None:
+                            inflight.add(pool.submit(work, nxt))
             except BaseException:
-                for f in futures:
+                for f in inflight:
                     f.cancel()
                 raise
     finally:
@@ -275,7 +307,7 @@ def pull(store_dir: str | Path, query: str, *, batch_size: int = DEFAULT_BATCH_S
         raise InputError(f"batch size must be 1..{MAX_BATCH_SIZE}, got {batch_size}", field="batch-size")
     client = client or EntrezClient()
     start_requests = client.request_count
-    with Store(store_dir) as store:
+    with store_lock(Path(store_dir)), Store(store_dir) as store:
         key = resume_key("pull", query + (f"\0{date_range[0]}\0{date_range[1]}" if date_range else ""))
         row = store.in_progress(key)
         sources: list[HistorySource | None] | None = None
@@ -324,7 +356,7 @@ def refresh(store_dir: str | Path, *, client: EntrezClient | None = None, batch_
     client = client or EntrezClient()
     start_requests = client.request_count
     root = Path(store_dir)
-    with Store(root, create=False) as store:
+    with Store(root, create=False) as store, store_lock(root):
         base = store.latest_complete()
         if base is None:
             raise InputError("the store has no complete pull to refresh; run `pull` first", file=root)
@@ -336,7 +368,9 @@ def refresh(store_dir: str | Path, *, client: EntrezClient | None = None, batch_
             started = utc_now()
             search = _search(client, base.query, date_range)
             current = search.ids
-            stored = store.current_pmids()
+            # compare with what the last pull held (a store may also hold other queries' records);
+            # members it listed but never received count as new, so they are tried again
+            stored = set(store.members(base.pull_id, fetched_only=True))
             current_set = set(current)
             new = [p for p in current if p not in stored]
             withdrawn = sorted(stored - current_set, key=_num)

@@ -270,7 +270,8 @@ class Store:
         """Point members a refresh did not fetch at the record version the store already holds."""
         with self.transaction() as c:
             cur = c.execute(
-                "UPDATE pull_members SET content_hash=(SELECT content_hash FROM records r WHERE r.pmid=pull_members.pmid) "
+                "UPDATE pull_members SET content_hash="
+                "(SELECT content_hash FROM records r WHERE r.pmid=pull_members.pmid) "
                 "WHERE pull_id=? AND content_hash IS NULL", (pull_id,))
             return cur.rowcount
 
@@ -282,8 +283,12 @@ class Store:
     def current_pmids(self) -> set[str]:
         return {r[0] for r in self.conn.execute("SELECT pmid FROM records WHERE withdrawn=0")}
 
-    def members(self, pull_id: str) -> list[str]:
-        return [r[0] for r in self.conn.execute("SELECT pmid FROM pull_members WHERE pull_id=?", (pull_id,))]
+    def members(self, pull_id: str, *, fetched_only: bool = False) -> list[str]:
+        """PMIDs a pull listed (in search order); ``fetched_only``: those it holds a record version for."""
+        sql = "SELECT pmid FROM pull_members WHERE pull_id=?"
+        if fetched_only:
+            sql += " AND content_hash IS NOT NULL"
+        return [r[0] for r in self.conn.execute(sql + " ORDER BY rowid", (pull_id,))]
 
     def counts(self) -> dict[str, int]:
         one = lambda sql: int(self.conn.execute(sql).fetchone()[0])  # noqa: E731

@@ -58,7 +58,7 @@ def study_table(ctx: "ReportContext") -> pd.DataFrame:
         rows.append({
             "study": f"{s['first_author'].split()[0] if s['first_author'] else sid} {_year(s['year'])}".strip(),
             "study_id": sid, "design": s["design"], "n": "" if pd.isna(s["n"]) else int(s["n"]),
-            "population": _short(s["population"], 90), "dose / route": _short(dose_route, 90),
+            "population": _short(re.sub(r"^n: \d+; ", "", str(s["population"])).replace("_", " "), 90), "dose / route": _short(dose_route, 90),
             "comparator": _short(s["control"] or "none", 50), "outcome": _short(outcome, 120),
             "effect (95% CI)": _short(effect, 140), "source": src,
         })
@@ -142,11 +142,14 @@ def html_table(df: pd.DataFrame, columns: Iterable[str] | None = None, table_id:
             v = html.escape(_md_cell(rec[c]).replace("\\|", "|"))
             if verdict_col and c == "verdict":
                 cells.append(f'<td class="v-{v}">{v.replace("_", " ")}</td>')
+            elif c in ("source", "studies", "study_id", "study") or v.startswith("http"):
+                cells.append(f'<td class="id">{v}</td>')  # long identifiers and URLs may break anywhere
             else:
                 cells.append(f"<td>{v}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     tid = f' id="{table_id}"' if table_id else ""
-    return f"<table{tid}><thead><tr>{head}</tr></thead><tbody>\n" + "\n".join(body) + "\n</tbody></table>"
+    return (f'<div class="scroll"><table{tid}><thead><tr>{head}</tr></thead><tbody>\n' + "\n".join(body)
+            + "\n</tbody></table></div>")
 
 
 POOLED_COLS = ("analysis", "k", "study_ids", "events", "n_total", "measure", "method", "estimate (95% CI)",
@@ -179,7 +182,7 @@ def _fmt(x: Any) -> str:
     return f"{x:g}" if isinstance(x, float) else str(x)
 
 
-CLAIM_COLS = ("claim_id", "category", "scope", "quote", "verdict", "certainty", "studies", "reason")
+CLAIM_COLS = ("claim_id", "scope", "quote", "verdict", "certainty", "studies", "reason", "downgrades")  # grouped by category
 
 
 def render_markdown(ctx: "ReportContext", g: dict, studies: pd.DataFrame, pooled: pd.DataFrame, claims: pd.DataFrame,
@@ -189,7 +192,8 @@ def render_markdown(ctx: "ReportContext", g: dict, studies: pd.DataFrame, pooled
             f"- Snapshot compiled: **{g['snapshot_date']}**; records identified {g['identified']}, screened {g['screened']}, "
             f"included **{g['included']}** primary clinical studies ({g['participants']} participants).",
             f"- Randomized trials: **{g['rct_k']}** (n = {g['rct_n']}).", "",
-            md_table(pd.DataFrame({"design": g["by_design"].index, "studies": g["by_design"].values})), ""]
+            md_table(pd.DataFrame({"design": g["by_design"].index, "studies": g["by_design"].values})), "",
+            *(["![PRISMA flow](figures/prisma.svg)", ""] if (ctx.figures_dir / "prisma.svg").is_file() else [])]
     out += ["## Studies", "", md_table(studies) if not studies.empty else "_no studies_", ""]
     out += ["## Pooled results", "", md_table(pooled) if not pooled.empty else "_nothing pooled_", ""]
     out += [f"![{s}](figures/{s}.svg)" for s in forest] + [""]
@@ -222,11 +226,12 @@ def methods_lines(ctx, g, claims, topic, vers) -> list[str]:
 
 
 CSS = """body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:1em 0;font-size:0.85em;width:100%}th,td{border:1px solid #ccc;padding:4px 6px;vertical-align:top;text-align:left;overflow-wrap:anywhere}
+table{border-collapse:collapse;margin:1em 0;font-size:0.85em;width:100%}th,td{border:1px solid #ccc;padding:4px 6px;vertical-align:top;text-align:left;overflow-wrap:break-word;min-width:3.5em}
 th{background:#f0f0f0}img.fig{max-width:100%;height:auto;display:block;margin:1em 0;border:1px solid #eee}
 .v-supported{background:#1b7837;color:#fff}.v-partly_supported{background:#a6dba0}.v-not_supported{background:#f4a582}
 .v-contradicted{background:#b2182b;color:#fff}.v-no_evidence{background:#bababa}.v-not_testable{background:#e0e0e0}
-code{background:#f6f6f6;padding:0 3px;word-break:break-all}"""
+code{background:#f6f6f6;padding:0 3px;word-break:break-all}td.id{word-break:break-all;min-width:6em}
+.scroll{overflow-x:auto}"""
 
 # Marks figures and tables as rendered once the page has loaded (read by the headless-browser test).
 SCRIPT = """window.addEventListener('load',function(){document.querySelectorAll('img.fig').forEach(function(i){
@@ -234,7 +239,8 @@ if(i.complete&&i.naturalWidth>0){i.setAttribute('data-rendered','yes');}});
 var t=document.getElementById('claims-table-all');if(t&&t.getBoundingClientRect().height>0){t.setAttribute('data-rendered','yes');}});"""
 
 
-def render_html(ctx, g, studies, pooled, claims, forest_paths: dict[str, Path], verdict_svg: Path, topic, vers) -> str:
+def render_html(ctx, g, studies, pooled, claims, forest_paths: dict[str, Path], verdict_svg: Path, topic, vers,
+                prisma_svg: Path | None = None) -> str:
     e = html.escape
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              "<title>Ketamine and OCD: clinic claims against the evidence</title>", f"<style>{CSS}</style></head><body>",
@@ -244,6 +250,8 @@ def render_html(ctx, g, studies, pooled, claims, forest_paths: dict[str, Path], 
              f"screened {e(str(g['screened']))}, included <b>{e(str(g['included']))}</b> primary clinical studies "
              f"({g['participants']} participants); randomized trials <b>{g['rct_k']}</b> (n = {g['rct_n']}).</p>",
              html_table(pd.DataFrame({"design": g["by_design"].index, "studies": g["by_design"].values}), table_id="design-table"),
+             *([f'<img class="fig" id="prisma" alt="PRISMA flow diagram" src="{_svg_uri(prisma_svg)}">']
+               if prisma_svg is not None else []),
              '<h2 id="studies">Studies</h2>', html_table(studies, table_id="study-table") if not studies.empty else "<p>no studies</p>",
              '<h2 id="pooled">Pooled results</h2>', html_table(pooled, table_id="pooled-table") if not pooled.empty else "<p>nothing pooled</p>"]
     for stem, p in forest_paths.items():
@@ -280,11 +288,10 @@ def report_stage(ctx: "ReportContext") -> None:
     if claims is None:
         from evidence_review.errors import EvidenceReviewError
         raise EvidenceReviewError("summary needs the claims stage's table (run the pipeline from the start)")
-    try:
+    topic = None  # without a topic file the report still renders; the query line says so
+    if ctx.topic_path is not None and Path(ctx.topic_path).is_file():
         from evidence_review.topic import load_topic
         topic = load_topic(ctx.topic_path)
-    except Exception:  # the report still renders without the topic file; the query line says so
-        topic = None
     studies = study_table(ctx)
     g = glance(ctx, studies)
     pooled = pooled_view(ctx.tables.get("pooled"))
@@ -298,7 +305,9 @@ def report_stage(ctx: "ReportContext") -> None:
     forest = list(ctx.facts.get("forest_plots") or [])
     forest_paths = {s: ctx.figures_dir / f"{s}.svg" for s in forest if (ctx.figures_dir / f"{s}.svg").is_file()}
     md = render_markdown(ctx, g, studies, pooled, claims, list(forest_paths), topic, vers)
-    page = render_html(ctx, g, studies, pooled, claims, forest_paths, ctx.figures_dir / "verdicts_by_clinic.svg", topic, vers)
+    prisma_svg = ctx.figures_dir / "prisma.svg"
+    page = render_html(ctx, g, studies, pooled, claims, forest_paths, ctx.figures_dir / "verdicts_by_clinic.svg", topic, vers,
+                       prisma_svg if prisma_svg.is_file() else None)
     atomic_write_text(ctx.reports / "summary.md", md)
     atomic_write_text(ctx.reports / "summary.html", page)
     ctx.written += written + [ctx.reports / "summary.md", ctx.reports / "summary.html"]

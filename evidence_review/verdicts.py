@@ -32,11 +32,14 @@ from evidence_review import paths
 from evidence_review.evidence_base import (
     CONTROLLED_DESIGNS, NON_OCD_OUTCOME, PRIMARY_DESIGNS, RCT_DESIGNS, EvidenceBase, build, wilson,
 )
+from evidence_review.errors import EvidenceReviewError
 from evidence_review.tables import MULTI_SEP, write_table
 
 VERDICTS: tuple[str, ...] = ("supported", "partly_supported", "not_supported", "contradicted", "no_evidence",
                              "not_testable")
 LEVELS: tuple[str, ...] = ("high", "moderate", "low", "very_low")
+LARGE_EFFECT = 0.8  # Cohen's conventional threshold for a large standardised effect
+ACUTE_HOURS = 72.0  # the acute window of single-dose studies (days 1-3)
 OPTIMAL_N = 100  # below this many participants, a body of evidence is imprecise (GRADE's rule of thumb)
 CLAIMS_COLUMNS: tuple[str, ...] = (
     "claim_id", "seed_file", "quote", "category", "scope", "verdict", "certainty", "studies", "context_facts",
@@ -231,11 +234,12 @@ def rule_regulatory(claim: dict, eb: EvidenceBase) -> Verdict:
 def rule_efficacy(claim: dict, eb: EvidenceBase) -> Verdict:
     """Responders / symptom change in the claim's OCD population.
 
-    claimed = the responder share the claim implies (0 = 'can help'/'some patients').
+    claimed = the responder share the claim implies (0 = 'can help').
     claimed > 0: contradicted if the pooled responder share's 95% upper bound is below it, not
     supported if the point estimate is below it, else supported (needs a significant controlled
     result) or partly supported. claimed = 0: supported if a controlled comparison is significant
-    and no study is null; partly supported if some study shows benefit; else not supported."""
+    and no study is null; partly supported if some study shows benefit; else not supported.
+    claimed = 'some' ('in some patients'): a significant controlled result is enough for supported."""
     pop = claim.get("test_population") or "ocd"
     f = ocd_findings(eb, pop)
     win = _window(claim.get("test_timepoint") or "")
@@ -249,7 +253,8 @@ def rule_efficacy(claim: dict, eb: EvidenceBase) -> Verdict:
     null = f[f["favours"] == False]  # noqa: E712
     null_studies = sorted(set(null["study_id"]) - set(fav_any["study_id"]))
     rr = _responder_rows(f)
-    c = _claimed_float(claim)
+    some = (claim.get("claimed") or "").strip() == "some"
+    c = 0.0 if some else _claimed_float(claim)
     rct, downs = _study_downgrades(eb, ids, pop)
     if null_studies and not fav_any.empty:
         downs.append(f"inconsistency: no benefit in {', '.join(null_studies)}")
@@ -264,8 +269,8 @@ def rule_efficacy(claim: dict, eb: EvidenceBase) -> Verdict:
         else:
             v = "supported" if not ctrl_pos.empty else "partly_supported"
         return _mk(v, rct, downs, f"{pooled}. {desc}", ids)
-    if not ctrl_pos.empty and not null_studies:
-        v = "supported"
+    if not ctrl_pos.empty and (some or not null_studies):
+        v = "supported"  # 'in some patients' is not refuted by studies where nobody responded
     elif not fav_any.empty:
         v = "partly_supported"
     else:
@@ -283,13 +288,16 @@ def rule_onset(claim: dict, eb: EvidenceBase) -> Verdict:
         earliest = f_all["hours"].min() if not f_all.empty else None
         tail = f"; earliest OCD measurement at {earliest:g} h" if earliest is not None and not _isnan(earliest) else ""
         return _mk("no_evidence", False, [], f"no OCD outcome measured within {win[1]:g} h{tail}")
+    # a study that saw no acute effect at all (nothing within 72 h) also speaks against "it works fast"
+    acute = f_all[f_all["hours_from"].fillna(math.inf) <= max(win[1], ACUTE_HOURS)]
+    f = pd.concat([f, acute[(acute["favours"] == False) & ~acute.index.isin(f.index)]])  # noqa: E712
     ids = list(dict.fromkeys(f["study_id"]))
     ctrl_pos = f[f["controlled"] & (f["favours"] == True) & (f["significant"] == True)]  # noqa: E712
     fav = f[f["favours"] == True]  # noqa: E712
     null_studies = sorted(set(f[f["favours"] == False]["study_id"]) - set(fav["study_id"]))  # noqa: E712
     rct, downs = _study_downgrades(eb, ids, pop)
     if null_studies and not fav.empty:
-        downs.append(f"inconsistency: no benefit within {win[1]:g} h in {', '.join(null_studies)}")
+        downs.append(f"inconsistency: no acute benefit in {', '.join(null_studies)}")
     if not ctrl_pos.empty:
         v = "partly_supported" if null_studies else "supported"
     elif not fav.empty:
@@ -475,6 +483,7 @@ PROTOCOL_FEATURES: dict[str, tuple[str, str]] = {
     "twice_weekly": (r"twice|2x", r"twice[- ]weekly|2x"),
     "taper_schedule": (r"weekly|once a week", r"once-weekly|weekly maintenance"),
     "maintenance_schedule": (r"maintenance", r"maintenance"),
+    "monthly_maintenance": (r"monthly|once a month|every 4-6 weeks|every 4 weeks", r"monthly|once a month|every 4 weeks"),
     "repeated_course": (r"repeated|sessions|maintenance|every other day|weekly|^\s*([3-9]|\d{2})\b|\d+ weeks", r"repeated|six|three per week|twice"),
 }
 
@@ -622,8 +631,23 @@ def _ctx_num(eb: EvidenceBase, key: str) -> list[dict]:
 
 def rule_context_efficacy(claim: dict, eb: EvidenceBase) -> Verdict:
     """Depression / PTSD efficacy from the context facts (claimed: depression | ptsd | ptsd:large | ptsd_tr)."""
-    what = claim.get("claimed") or ""
+    what, *others = (claim.get("claimed") or "").split("+")
     indirect = ["indirectness: claim is about OCD, evidence about " + what.split(":")[0]] if claim.get("scope") == "ocd" else []
+    v = _context_efficacy_one(claim, eb, what, indirect)
+    return _cap_for_other_conditions(v, eb, others) if others else v
+
+
+def _cap_for_other_conditions(v: Verdict, eb: EvidenceBase, others: list[str]) -> Verdict:
+    """A claim that also names conditions without any evidence here can be at most partly supported."""
+    missing = [o for o in others if not (eb.facts["topic"] == o).any()]
+    if missing:
+        if v.verdict == "supported":
+            v.verdict = "partly_supported"
+        v.reason += f"; 0 facts or studies on: {', '.join(missing)}"
+    return v
+
+
+def _context_efficacy_one(claim: dict, eb: EvidenceBase, what: str, indirect: list[str]) -> Verdict:
     if what == "depression":
         f = eb.facts[(eb.facts["topic"] == "depression") & eb.facts["design"].isin(RCT_DESIGNS)]
         pos = [r for r in f.to_dict("records") if (_num(r["value"]) or 0) > 0]
@@ -656,7 +680,8 @@ def rule_context_efficacy(claim: dict, eb: EvidenceBase) -> Verdict:
             v = "not_supported" if large_null else "partly_supported"
             return _mk(v, True, downs, "treatment-resistant PTSD: " + "; ".join(parts), facts=[r["fact_id"] for r in used])
         if what == "ptsd:large":
-            v = "supported" if g is not None and g >= 0.8 and not large_null else "not_supported"
+            v = "supported" if g is not None and g >= LARGE_EFFECT and not large_null else "not_supported"
+            parts.append(f"a large benefit needs pooled g >= {LARGE_EFFECT:g}")
         else:
             sig = g_lo is not None and g_lo > 0
             v = "supported" if sig and not large_null else "partly_supported" if sig or rep else "not_supported"
@@ -667,7 +692,19 @@ def rule_context_efficacy(claim: dict, eb: EvidenceBase) -> Verdict:
 def rule_context_onset(claim: dict, eb: EvidenceBase) -> Verdict:
     """Onset in depression (hours to first effect) or PTSD (24-h results) from the context facts."""
     win = _window(claim.get("test_timepoint") or "") or ("<=", 24.0)
-    what = claim.get("claimed") or ""
+    what, *others = (claim.get("claimed") or "").split("+")
+    if others:  # 'various conditions': the first topic, then each other condition in turn
+        v = rule_context_onset({**claim, "claimed": what}, eb)
+        extra = [rule_onset({**claim, "test_population": "ocd"}, eb) if o == "ocd" else
+                 rule_context_onset({**claim, "claimed": o}, eb) for o in others]
+        if v.verdict == "supported" and any(e.verdict != "supported" for e in extra):
+            v.verdict = "partly_supported"
+        v.reason += " | " + " | ".join(f"{o}: {e.verdict} ({e.reason[:160]})" for o, e in zip(others, extra))
+        v.studies = sorted(set(v.studies).union(*[e.studies for e in extra]))
+        v.facts = sorted(set(v.facts).union(*[e.facts for e in extra]))
+        v.downgrades = list(dict.fromkeys(v.downgrades + [d for e in extra for d in e.downgrades]))
+        v.certainty = grade(True, v.downgrades)[0]
+        return v
     if what == "depression":
         f = _ctx_num(eb, "depression_onset")
         if not f:
@@ -778,14 +815,15 @@ RULES: dict[str, Callable[[dict, EvidenceBase], Verdict]] = {
     "context_onset": rule_context_onset, "context_durability": rule_context_durability, "citation": rule_citation,
     "unmeasured": rule_unmeasured, "not_testable": rule_not_testable,
 }
-assert set(RULES) == set(claims_mod.RULES), "claims.RULES and verdicts.RULES must list the same rules"
+if set(RULES) != set(claims_mod.RULES):  # pragma: no cover - a programming error caught at import
+    raise ImportError("claims.RULES and verdicts.RULES must list the same rules")
 
 
 def judge(claim: dict, eb: EvidenceBase) -> Verdict:
     v = RULES[claim["rule"]](claim, eb)
     unknown = [s for s in v.studies if s not in eb.known_ids]
     if unknown:  # a verdict may only cite studies that exist in the evidence tables
-        raise AssertionError(f"claim {claim.get('claim_id')}: cites unknown studies {unknown}")
+        raise EvidenceReviewError(f"claim {claim.get('claim_id')}: verdict cites studies not in the evidence tables: {unknown}")
     return v
 
 
@@ -805,13 +843,11 @@ def judge_all(registry: pd.DataFrame, eb: EvidenceBase) -> pd.DataFrame:
 
 def registry_path(ctx) -> Path:
     """The topic file names the registry; fall back to evidence/claims.csv."""
-    try:
-        from evidence_review.topic import load_topic
-        topic = load_topic(ctx.topic_path)
-        p = Path(topic.claims_file)
-        return p if p.is_absolute() else ctx.root / p
-    except Exception:  # topic file absent or older format: the documented default
+    if ctx.topic_path is None or not Path(ctx.topic_path).is_file():
         return ctx.evidence / "claims.csv"
+    from evidence_review.topic import load_topic  # a broken topic file is an error, not a silent default
+    p = Path(load_topic(ctx.topic_path).claims_file)
+    return p if p.is_absolute() else ctx.root / p
 
 
 def report_stage(ctx) -> None:

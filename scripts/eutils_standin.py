@@ -11,6 +11,7 @@ truncate, reset, stall) into the first requests.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
@@ -36,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     for spec in args.fault:
         kind, _, times = spec.partition(":")
         server.inject(kind, times=int(times or 1))
+    def stop(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)  # `kill PID` prints the summary too
     with server:
         print(f"E-utilities stand-in serving {args.records} records at {server.url}", flush=True)
         print(f"export NCBI_EUTILS_URL={server.url}", flush=True)

@@ -218,7 +218,8 @@ class EutilsStandin:
 
     def esearch(self, params: dict[str, str]) -> bytes:
         if not params.get("term", "").strip():
-            return b'<?xml version="1.0" ?>\n<eSearchResult><ERROR>Empty term and query_key - nothing todo</ERROR></eSearchResult>'
+            return (b'<?xml version="1.0" ?>\n<eSearchResult>'
+                    b"<ERROR>Empty term and query_key - nothing todo</ERROR></eSearchResult>")
         ids = self._filtered(params)
         retstart = int(params.get("retstart", 0) or 0)
         retmax = int(params.get("retmax", 20) or 20)

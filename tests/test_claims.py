@@ -38,6 +38,32 @@ def test_registry_covers_all_five_pages_with_ocd_first(registry: pd.DataFrame) -
     assert registry["claim_id"].is_unique
 
 
+# Statements an independent reader flags on each page (from the issue brief): each must be in the registry.
+KEY_PHRASES = {
+    "000": ["not currently approved by the FDA", "off-label", "positive results for many patients", "within minutes",
+            "After two treatments nearly all patients", "total of six", "longest lasting", "Cognitive Behavioral Therapy",
+            "glutamate", "multiple studies", "safe IV ketamine", "treatment-resistant OCD"],
+    "001": ["within hours or a few days", "selective serotonin reuptake inhibitors", "withdrawal symptoms",
+            "neuroplasticity", "depression symptoms", "self harm", "even after stopping", "safety is promised",
+            "hallucinations", "These are rare", "not to have experienced any side effects", "twice a week",
+            "once every two weeks", "once a month", "40 minutes to an hour", "small doses", "fully awake"],
+    "002": ["dozens of studies", "treatment-resistant depression", "glutamate receptor antagonist", "within hours",
+            "intravenous injection", "in crisis", "lifesaving", "SUD and ED"],
+    "003": ["haven’t responded well", "such as glutamate", "reset certain neural connections", "is ongoing",
+            "particularly in treatment-resistant cases"],
+    "004": ["American Journal of Psychiatry", "Journal of Neuropsychiatry and Clinical Neurosciences", "up to two weeks",
+            "sustained benefits for weeks", "within hours of their first infusion", "NMDA", "nasal spray",
+            "40 minutes to an hour", "long-term", "not responded to other therapies", "avoidance"],
+}
+
+
+@pytest.mark.parametrize("prefix", sorted(KEY_PHRASES))
+def test_registry_holds_the_key_statements_of_each_page(registry: pd.DataFrame, prefix: str) -> None:
+    quotes = " || ".join(registry.loc[registry["seed_file"].str.startswith(prefix), "quote"])
+    missing = [p for p in KEY_PHRASES[prefix] if p not in quotes]
+    assert not missing, f"page {prefix}: no registry quote holds {missing}"
+
+
 def test_registry_states_tests_not_answers(registry: pd.DataFrame) -> None:
     # the registry says what to test; verdicts are computed (no verdict/certainty column may creep in)
     assert not {"verdict", "certainty", "reason"} & set(registry.columns)

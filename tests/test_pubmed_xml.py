@@ -118,6 +118,13 @@ def test_article_ids_and_pmcid() -> None:
     assert px.pmcid(ids) == "PMC42"
 
 
+def test_publication_types_in_order() -> None:
+    ptl = frag('<PublicationTypeList><PublicationType UI="D1">Journal Article</PublicationType>'
+               '<PublicationType UI="D2">Review</PublicationType></PublicationTypeList>')
+    assert px.publication_types(ptl) == ["Journal Article", "Review"]
+    assert px.publication_types([]) == []
+
+
 def test_retracted_flag() -> None:
     comments = frag('<CommentsCorrectionsList><CommentsCorrections RefType="RetractionIn"/></CommentsCorrectionsList>')
     notice = frag('<CommentsCorrectionsList><CommentsCorrections RefType="RetractionOf"/></CommentsCorrectionsList>')
@@ -226,6 +233,24 @@ def test_update_file_with_delete_citation() -> None:
     assert first["keywords"] == ["first list", "second list"]
     df = px.records_frame(FIX / "update_file.xml")
     assert list(df["pmid"]) == ["801"] and df.attrs["deleted"] == ["802", "803"]
+
+
+def test_book_article_is_a_record() -> None:
+    rows = list(px.iter_records(FIX / "book.xml"))
+    assert [r["pmid"] for r in rows] == ["1101", "1102", "1103"]
+    book = rows[1]
+    assert book["title"] == "Zorvamine: a pretend chapter"
+    assert book["journal"] == "Invented Handbook of Psychiatry"
+    assert (book["year"], book["pub_date"]) == (2024, "2024-05")
+    assert book["authors"] == ["Writer W"]  # the editors' list is not the authors
+    assert book["publication_types"] == ["Study Guide"]
+    assert book["abstract"] == "CONTINUING EDUCATION ACTIVITY: Made-up text."
+    assert (book["language"], book["entrez_date"]) == ("eng", "2024-06-01")
+
+
+def test_article_without_citation_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="without MedlineCitation"):
+        list(px.iter_records(b"<PubmedArticleSet><PubmedArticle><PubmedData/></PubmedArticle></PubmedArticleSet>"))
 
 
 # ------------------------------------------------------------------------------------------------

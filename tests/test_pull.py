@@ -17,7 +17,7 @@ import pytest
 from eutils_standin import EutilsStandin, standin_records
 
 from evidence_review.cli import main
-from evidence_review.entrez import EntrezClient, pmids_in
+from evidence_review.entrez import EntrezClient, RateLimiter, pmids_in
 from evidence_review.errors import NetworkError
 from evidence_review.pull import pull, refresh
 from evidence_review.store import Store
@@ -31,6 +31,8 @@ def client_for(s: EutilsStandin, **kw) -> EntrezClient:
     kw.setdefault("read_timeout", 0.5)
     kw.setdefault("api_key", "")
     kw.setdefault("email", "")
+    # a fresh limiter per stand-in: each test's server counts only its own requests
+    kw.setdefault("limiter", RateLimiter(10 if kw["api_key"] else 3))
     return EntrezClient(s.url, **kw)
 
 
@@ -323,3 +325,28 @@ def test_empty_search_and_back_to_back_pulls(tmp_path: Path) -> None:
     assert a.n_pmids == 0 and a.batches_total == 0 and a.pull_id != b.pull_id
     assert r.diff["new"] == r.diff["updated"] == r.diff["withdrawn"] == [] and r.diff["parent_pull_id"] == b.pull_id
     assert json.loads((a.snapshot / "manifest.json").read_text())["pmids"] == []
+
+
+def test_a_second_pull_on_a_busy_store_is_refused(tmp_path: Path) -> None:
+    from evidence_review.errors import EvidenceReviewError
+    from evidence_review.pull import store_lock
+
+    with store_lock(tmp_path):
+        with pytest.raises(EvidenceReviewError, match="another pull or refresh"):
+            pull(tmp_path, "x", client=EntrezClient("http://127.0.0.1:9/", api_key="", email=""))
+    with store_lock(tmp_path):  # released again
+        pass
+
+
+def test_export_matches_parsing_the_raw_snapshot(tmp_path: Path) -> None:
+    """The store adds nothing and loses nothing: its export equals `parse` of the raw batch files."""
+    with EutilsStandin(standin_records(300, seed=17)) as s:
+        res = pull(tmp_path / "store", "q", batch_size=120, client=client_for(s), progress=False)
+    assert main(["export", "--store", str(tmp_path / "store"), "--out", str(tmp_path / "export.csv")]) == 0
+    parsed: list[str] = []
+    for i, batch in enumerate(sorted(res.snapshot.glob("batch-*.xml.gz"))):
+        out = tmp_path / f"parsed{i}.csv"
+        assert main(["parse", str(batch), "--out", str(out)]) == 0
+        parsed += out.read_text(encoding="utf-8").splitlines()[1:]
+    exported = (tmp_path / "export.csv").read_text(encoding="utf-8").splitlines()[1:]
+    assert len(exported) == 300 and sorted(exported) == sorted(parsed)

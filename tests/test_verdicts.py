@@ -11,7 +11,7 @@ from evidence_review import verdicts
 from evidence_review.evidence_base import (
     FACT_COLUMNS, FINDING_COLUMNS, EvidenceBase, finding_from_row, findings_from_timing, load_facts, wilson,
 )
-from evidence_review.errors import InputError
+from evidence_review.errors import EvidenceReviewError, InputError
 
 STUDY_COLS = ("study_id", "record_type", "design", "n", "n_randomized", "n_analyzed", "included", "treatment_resistant",
               "adolescent", "drug", "dose", "route", "infusion_duration", "n_infusions", "spacing", "concomitant",
@@ -115,6 +115,22 @@ def test_efficacy_can_help_is_partly_supported_when_a_study_is_null() -> None:
     assert verdicts.rule_efficacy(claim("efficacy", claimed="0"), eb(studies, [])).verdict == "no_evidence"
 
 
+def test_efficacy_in_some_patients_is_not_refuted_by_null_studies() -> None:
+    studies = [study("a", "rct_parallel", 20), study("b", "open_label_single_arm", 10)]
+    mixed = [finding("a", 2, True, True), finding("b", 72, False, None, False, k_events=0, k_n=10)]
+    assert verdicts.rule_efficacy(claim("efficacy", claimed="some"), eb(studies, mixed)).verdict == "supported"
+    only_unc = [finding("b", 72, True, None, False, k_events=3, k_n=10)]
+    assert verdicts.rule_efficacy(claim("efficacy", claimed="some"), eb(studies, only_unc)).verdict == "partly_supported"
+
+
+def test_claim_naming_conditions_without_evidence_is_capped() -> None:
+    deps = [fact(f"d{i}", "depression", "x", "5", n="50", design="rct_parallel") for i in range(2)]
+    c = claim("context_efficacy", claimed="depression", scope="depression")
+    assert verdicts.rule_context_efficacy(c, eb(facts=deps)).verdict == "supported"
+    v = verdicts.rule_context_efficacy({**c, "claimed": "depression+bipolar"}, eb(facts=deps))
+    assert v.verdict == "partly_supported" and "0 facts or studies on: bipolar" in v.reason
+
+
 def test_efficacy_population_filter_uses_treatment_resistance() -> None:
     studies = [study("tr", "open_label_single_arm", 10, treatment_resistant=True), study("naive", "rct_parallel", 10)]
     f = [finding("tr", 72, False, None, False, k_events=0, k_n=10), finding("naive", 168, True, True, k_events=5, k_n=10)]
@@ -125,7 +141,10 @@ def test_efficacy_population_filter_uses_treatment_resistance() -> None:
 def test_onset_window_counts_only_measurements_inside_it() -> None:
     studies = [study("a", "rct_crossover", 15), study("b", "open_label_single_arm", 10)]
     f = [finding("a", 0.67, True, True), finding("b", 72, False, None, False, hours_from=24)]
-    assert verdicts.rule_onset(claim("onset", test_timepoint="<=1h"), eb(studies, f)).verdict == "supported"
+    assert verdicts.rule_onset(claim("onset", test_timepoint="<=1h"), eb(studies, f)).verdict == "partly_supported"
+    assert verdicts.rule_onset(claim("onset", test_timepoint="<=1h"), eb(studies, f[:1])).verdict == "supported"
+    late_null = [f[0], finding("b", 336, False, None, False)]  # no benefit at 2 weeks says nothing about onset
+    assert verdicts.rule_onset(claim("onset", test_timepoint="<=1h"), eb(studies, late_null)).verdict == "supported"
     assert verdicts.rule_onset(claim("onset", test_timepoint="<=24h"), eb(studies, f)).verdict == "partly_supported"
     assert verdicts.rule_onset(claim("onset", test_timepoint="<=1h"), eb(studies, f[1:])).verdict == "no_evidence"
 
@@ -261,7 +280,7 @@ def test_unmeasured_outcome_with_and_without_contrary_harm() -> None:
 def test_judge_refuses_to_cite_unknown_studies() -> None:
     e = eb([study("a", "rct_parallel", 20)], [finding("a", 2, True, True)])
     e.known_ids = frozenset()
-    with pytest.raises(AssertionError, match="unknown studies"):
+    with pytest.raises(EvidenceReviewError, match="not in the evidence tables"):
         verdicts.judge(claim("efficacy", claimed="0"), e)
 
 

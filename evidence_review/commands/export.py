@@ -8,7 +8,8 @@ HELP = "export the store's records (current, or as a past pull saw them) or its 
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", required=True, metavar="DIR", help="store folder written by `pull`")
+    parser.add_argument("--store", default="store", metavar="DIR",
+                        help="store folder written by `pull`; default ./store (git-ignored)")
     parser.add_argument("--table", choices=("records", "pulls"), default="records", help="which table")
     parser.add_argument("--format", choices=("csv", "parquet"), help="output format (default: from --out)")
     parser.add_argument("--out", required=True, metavar="FILE", help="output file (.csv or .parquet)")

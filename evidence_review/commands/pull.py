@@ -23,7 +23,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     what = parser.add_mutually_exclusive_group(required=True)
     what.add_argument("--query", help="PubMed query string")
     what.add_argument("--topic", metavar="FILE", help="topic file (TOML); its query and date window are used")
-    parser.add_argument("--store", required=True, metavar="DIR", help="store folder (created if missing)")
+    parser.add_argument("--store", default="store", metavar="DIR",
+                        help="store folder (created if missing); default ./store (git-ignored)")
     parser.add_argument("--batch-size", type=_batch_size, default=500, metavar="N",
                         help="records per efetch request (default 500, max 10000)")
     parser.add_argument("--workers", type=int, default=3, metavar="N",

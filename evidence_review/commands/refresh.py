@@ -8,7 +8,8 @@ HELP = "re-run the store's query; fetch only new/changed records; print and writ
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", required=True, metavar="DIR", help="store folder written by `pull`")
+    parser.add_argument("--store", default="store", metavar="DIR",
+                        help="store folder written by `pull`; default ./store (git-ignored)")
     parser.add_argument("--batch-size", type=int, default=500, metavar="N", help="records per efetch (default 500)")
     parser.add_argument("--overlap-days", type=int, default=3, metavar="D",
                         help="also re-check records modified up to D days before the last pull (default 3)")

@@ -8,7 +8,8 @@ HELP = "summarise an evidence store: records, versions, pulls and unfinished pul
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", required=True, metavar="DIR", help="store folder written by `pull`")
+    parser.add_argument("--store", default="store", metavar="DIR",
+                        help="store folder written by `pull`; default ./store (git-ignored)")
 
 
 def run(args: argparse.Namespace) -> int:
