@@ -33,7 +33,7 @@ RULES: tuple[str, ...] = (
     "regulatory", "efficacy", "onset", "durability", "relapse", "population_compare", "safety_rate",
     "safety_transient", "ae_reported", "protocol", "comparative", "mechanism", "evidence_count",
     "ongoing_research", "context_efficacy", "context_onset", "context_durability", "citation",
-    "unmeasured", "not_testable",
+    "infusions_to_response", "unmeasured", "not_testable",
 )
 REGISTRY_COLUMNS: tuple[str, ...] = (
     "claim_id", "seed_file", "quote", "category", "scope", "proposition",
@@ -126,11 +126,11 @@ CUES: tuple[tuple[str, str], ...] = (
     ("evidence_base", r"\b(?:dozens|multiple|several|many|numerous|recent|preliminary|initial)\b[^.]{0,40}\b(?:studies|trials|research|findings)\b|\bstud(?:y|ies) (?:published|have shown|suggest)|journal of|research (?:into|investigating)|still in its early stages|being researched|investigating"),
     ("safety", r"\bsafe(?:ty)?\b|side effects?|tolerab|hallucinat|euphoria|awake|risk of self|lifesaving|adverse"),
     ("onset", r"within (?:minutes|hours|days|\d+ hours)|\bminutes after\b|\brapid\b|\bimmediate|fast-acting|quick|almost immediately|take effect|weeks(?: or months)? to (?:take|show)"),
-    ("durability", r"long[- ]?(?:term|lasting)|lasting|sustain|returning|after stopping|maintenance|touch-ups|for weeks|up to (?:two|\d+) weeks"),
+    ("durability", r"long[- ]?(?:term|lasting)|lasting(?! (?:about )?\d+ ?min)|\blasts? (?:for|up to)|for (?:weeks|months)|months after|sustain|returning|after stopping|maintenance|touch-ups|up to (?:two|\d+) weeks"),
     ("protocol", r"\binfusions?\b.*\b(?:apart|twice|once|every|minutes to an hour|total of)|intravenous|\bIV\b|intramuscular|nasal spray|small (?:doses|quantities)|twice a week|once a (?:week|month)|every once|40 minutes|\bsessions?\b|treatments? (?:are|is) recommended|full course|diagnosed by|evaluation"),
     ("mechanism", r"glutamate|NMDA|receptor|neuroplasticity|neural connections|neurotransmitter|synaptic|hormones|reset|chain of reactions|within the brain"),
     ("population", r"treatment-resistant|resistant to|haven.t responded|not responded|ideal (?:treatment|for)|in crisis|tried using traditional|without much change"),
-    ("efficacy", r"\beffective\b|efficacy|relief|reduc|improv|alleviate|results|success|benefit|helps?\b|promising|breakthrough|groundbreaking|revolution|\bworked\b|thing of the past|given me hope|life back"),
+    ("efficacy", r"\beffective\b|efficacy|relief|reduc|improv|alleviate|results|success|benefit|helps?\b|\brespond|\d+ ?% of|promising|breakthrough|groundbreaking|revolution|\bworked\b|thing of the past|given me hope|life back"),
     ("other", r"non-invasive|painless|stigma|burden on"),
 )
 
@@ -310,8 +310,10 @@ def spec_for_candidate(sentence: str, category: str) -> dict[str, str]:
         elif re.search(r"\bcbt\b|cognitive behavio", s) and re.search(r"best|better", s):
             spec.update(rule="comparative", test_outcome="combination_cbt", claimed="cbt")
         else:
-            spec.update(rule="efficacy", test_outcome="ocd_response",
-                        claimed="0.5" if most or re.search(r"revolution|groundbreaking", s) else "0")
+            pct = re.search(r"(\d+(?:\.\d+)?) ?% of (?:patients|people|clients)", s)
+            claimed = (f"{float(pct.group(1)) / 100:g}" if pct else
+                       "0.5" if most or re.search(r"revolution|groundbreaking", s) else "0")
+            spec.update(rule="efficacy", test_outcome="ocd_response", claimed=claimed)
     elif category == "other":
         spec.update(rule="not_testable")
     return spec

@@ -47,24 +47,41 @@ def csv_cells(row: dict) -> list[str]:
     return out
 
 
+def csv_field(cell: str) -> str:
+    """One cell as the csv module writes it with QUOTE_MINIMAL (quoted only when it must be).
+
+    Done by hand because it is about three times faster than ``csv.writer`` on abstracts; a test checks
+    the bytes against ``csv`` and pandas. A bare CR is always quoted (``csv`` does not with a "\n"
+    line terminator on some versions, and readers would split the row there).
+    """
+    if '"' in cell:
+        return '"' + cell.replace('"', '""') + '"'
+    if "," in cell or "\n" in cell or "\r" in cell:
+        return '"' + cell + '"'
+    return cell
+
+
+def csv_line(row: dict) -> str:
+    return ",".join([csv_field(c) for c in csv_cells(row)]) + "\n"
+
+
 def _stream_rows(rows: Iterable[dict], fh: IO[str], bar=None) -> tuple[int, list[str]]:
     """Write non-deleted rows as CSV lines (no header); return (count, deleted PMIDs)."""
-    writer = csv.writer(fh, lineterminator="\n")
-    block: list[list[str]] = []
+    block: list[str] = []
     n = 0
     deleted: list[str] = []
     for row in rows:
         if row.get("deleted"):
             deleted.append(row["pmid"])
             continue
-        block.append(csv_cells(row))
+        block.append(csv_line(row))
         if len(block) >= _BLOCK:
-            writer.writerows(block)
+            fh.write("".join(block))
             n += len(block)
             if bar is not None:
                 bar.update(len(block))
             block.clear()
-    writer.writerows(block)
+    fh.write("".join(block))
     n += len(block)
     if bar is not None:
         bar.update(len(block))

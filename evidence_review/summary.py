@@ -210,6 +210,11 @@ def render_markdown(ctx: "ReportContext", g: dict, studies: pd.DataFrame, pooled
     return "\n".join(out) + "\n"
 
 
+def _rows(ctx, name: str) -> int:
+    t = ctx.tables.get(name)
+    return 0 if t is None else len(t)
+
+
 def methods_lines(ctx, g, claims, topic, vers) -> list[str]:
     q = getattr(topic, "query", "") if topic is not None else ""
     return [
@@ -219,6 +224,10 @@ def methods_lines(ctx, g, claims, topic, vers) -> list[str]:
         f"PRISMA: identified {g['identified']}, screened {g['screened']}, included {g['included']}.",
         f"- Claims registry `evidence/claims.csv`: {len(claims)} claims, each quote an exact excerpt of its page "
         "(whitespace collapsed); context facts `evidence/context_facts.csv`.",
+        f"- Evidence tables: {_rows(ctx, 'records')} records, {_rows(ctx, 'extraction')} extraction rows, "
+        f"{_rows(ctx, 'effects')} effect sizes, {_rows(ctx, 'pooled')} pooled analyses, "
+        f"{len(ctx.facts.get('forest_plots') or [])} forest plots; "
+        f"{len(getattr(ctx.facts.get('evidence_base'), 'facts', []))} context facts.",
         "- Verdicts come from explicit rules in `evidence_review/verdicts.py` over the evidence tables; certainty "
         "is GRADE-like (randomized evidence starts high, other designs low; one level off per downgrade listed).",
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in vers.items()) + ".", "",

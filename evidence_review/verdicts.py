@@ -14,6 +14,26 @@ inconsistency (studies pointing in different directions), indirectness (other po
 route or condition than the claim's). Regulatory records and study counts are documentary and start
 ``high``. ``no_evidence`` and ``not_testable`` are reported as ``very_low``.
 
+Rules (registry ``rule`` -> what it queries):
+    regulatory            context fact ``key == test_outcome`` must equal ``claimed``
+    efficacy              OCD findings (extraction + timing facts) in the population; pooled responders
+    onset / durability    OCD findings inside / beyond the claimed window (``<=Xh`` / ``>=Xh``)
+    relapse               OCD findings that lost benefit; loss-of-response facts (depression, PTSD)
+    population_compare    pooled responders, treatment-resistant vs other OCD studies
+    safety_rate           OCD harm counts (Wilson CI) and label/trial rates vs the claimed maximum
+    safety_transient      transient-effect facts vs serious OCD harms
+    ae_reported           any adverse-event record matching the claimed pattern
+    protocol              how OCD studies gave ketamine (route, dose, duration, schedule) + other trials
+    comparative           controlled OCD studies against the claimed comparator
+    mechanism             mechanistic measurements in people (e.g. MRS Glx/GABA)
+    evidence_count        number of OCD studies / RCTs (or depression RCT facts) vs the claimed count
+    ongoing_research      registrations still open
+    context_efficacy / context_onset / context_durability   depression and PTSD facts
+    citation              the cited journal in the evidence tables and citation facts, and its design
+    infusions_to_response median infusions before response vs the claimed number
+    unmeasured            outcomes no study measured (harm records can turn it into not_supported)
+    not_testable          statements no study outcome can test
+
 The main job's "claims" stage is :func:`report_stage`.
 """
 
@@ -28,7 +48,6 @@ from typing import Callable, Iterable
 import pandas as pd
 
 from evidence_review import claims as claims_mod
-from evidence_review import paths
 from evidence_review.evidence_base import (
     CONTROLLED_DESIGNS, NON_OCD_OUTCOME, PRIMARY_DESIGNS, RCT_DESIGNS, EvidenceBase, build, wilson,
 )
@@ -589,12 +608,19 @@ def rule_mechanism(claim: dict, eb: EvidenceBase) -> Verdict:
     return _mk(v, rct, downs, "; ".join(f"{s}: {t}" for s, t, _ in hits), ids)
 
 
+def _depression_trials(eb: EvidenceBase) -> pd.DataFrame:
+    """One fact per randomized depression trial result (keys depression_*, onset summary excluded)."""
+    f = eb.facts
+    return f[(f["topic"] == "depression") & f["design"].isin(RCT_DESIGNS) & f["key"].str.startswith("depression_")
+             & (f["key"] != "depression_onset")]
+
+
 def rule_evidence_count(claim: dict, eb: EvidenceBase) -> Verdict:
     """Counts of studies: claimed N > 0 means 'at least N', N < 0 means 'at most |N| RCTs'."""
     n_claim = _claimed_float(claim)
     pop = claim.get("test_population") or "ocd"
     if pop == "depression":
-        f = eb.facts[(eb.facts["topic"] == "depression") & eb.facts["design"].isin(RCT_DESIGNS)]
+        f = _depression_trials(eb)
         k = len(f)
         v = "supported" if k >= n_claim else "not_supported"
         return _mk(v, True, [], f"{k} randomized depression trials in the context facts (claim: >= {n_claim:g})",
@@ -649,7 +675,7 @@ def _cap_for_other_conditions(v: Verdict, eb: EvidenceBase, others: list[str]) -
 
 def _context_efficacy_one(claim: dict, eb: EvidenceBase, what: str, indirect: list[str]) -> Verdict:
     if what == "depression":
-        f = eb.facts[(eb.facts["topic"] == "depression") & eb.facts["design"].isin(RCT_DESIGNS)]
+        f = _depression_trials(eb)
         pos = [r for r in f.to_dict("records") if (_num(r["value"]) or 0) > 0]
         nul = [r for r in f.to_dict("records") if _num(r["value"]) == 0]
         n = sum(int(float(r["n"])) for r in pos + nul if r["n"])
@@ -785,6 +811,22 @@ def rule_citation(claim: dict, eb: EvidenceBase) -> Verdict:
     return _mk("supported", True, [], f"{rec['fact_id']}: matches ({rec['statement']})", facts=[rec["fact_id"]])
 
 
+def rule_infusions_to_response(claim: dict, eb: EvidenceBase) -> Verdict:
+    """'After N infusions (nearly) everyone knows': not supported when responders needed a median of
+    more than N infusions (then at least half of the eventual responders had not responded by N)."""
+    n_claim = _claimed_float(claim, 2)
+    f = _ctx_num(eb, "infusions_to_response")
+    if not f:
+        return _mk("no_evidence", False, [], "no data on the number of infusions before response")
+    med = _num(f[0]["value"])
+    v = "not_supported" if med is not None and med > n_claim else "supported"
+    downs = ["indirectness: depression data for an OCD claim"] if claim.get("scope") == "ocd" else []
+    if f[0]["n"] and float(f[0]["n"]) < OPTIMAL_N:
+        downs.append(f"imprecision: n={f[0]['n']}")
+    return _mk(v, True, downs, f"{f[0]['fact_id']}: median {med:g} infusions to response (n={f[0]['n']}) vs claimed {n_claim:g}; "
+               f"0 OCD studies report response by infusion number", facts=[f[0]["fact_id"]])
+
+
 def rule_unmeasured(claim: dict, eb: EvidenceBase) -> Verdict:
     """Outcomes no study measured: no evidence - or not supported when records of harm (claimed =
     regex, e.g. 'suicid') point the other way."""
@@ -813,7 +855,7 @@ RULES: dict[str, Callable[[dict, EvidenceBase], Verdict]] = {
     "comparative": rule_comparative, "mechanism": rule_mechanism, "evidence_count": rule_evidence_count,
     "ongoing_research": rule_ongoing_research, "context_efficacy": rule_context_efficacy,
     "context_onset": rule_context_onset, "context_durability": rule_context_durability, "citation": rule_citation,
-    "unmeasured": rule_unmeasured, "not_testable": rule_not_testable,
+    "infusions_to_response": rule_infusions_to_response, "unmeasured": rule_unmeasured, "not_testable": rule_not_testable,
 }
 if set(RULES) != set(claims_mod.RULES):  # pragma: no cover - a programming error caught at import
     raise ImportError("claims.RULES and verdicts.RULES must list the same rules")

@@ -181,5 +181,34 @@ def test_audit_cli_judges_an_unseen_page(tmp_path: Path, shared_dir: Path) -> No
     assert (df["reason"] != "").all()
 
 
+UNSEEN_PAGE = """Ketamine for OCD at an imaginary clinic
+
+Ketamine infusions can relieve OCD symptoms within 24 hours of the first session.
+Studies show that 80% of patients respond to ketamine.
+The benefits last for months after a series of six infusions.
+Ketamine is not FDA-approved for OCD, but it is legal to use off-label.
+Our patients receive IV infusions lasting 40 minutes, twice a week for three weeks.
+It is especially effective in treatment-resistant OCD.
+The weather in our town is lovely.
+"""
+
+
+def test_audit_on_an_unseen_page_finds_and_judges_each_claim(tmp_path: Path, shared_dir: Path) -> None:
+    page = tmp_path / "unseen.txt"
+    page.write_text(UNSEEN_PAGE, encoding="utf-8")
+    out = tmp_path / "audit.csv"
+    assert main(["audit", str(page), "--out", str(out)]) == 0
+    df = pd.read_csv(out, dtype=str, keep_default_na=False).set_index("quote")
+    got = {q[:30]: (r["category"], r["verdict"]) for q, r in df.iterrows()}
+    assert got == {
+        "Ketamine infusions can relieve": ("onset", "partly_supported"),
+        "Studies show that 80% of patie": ("efficacy", "contradicted"),
+        "The benefits last for months a": ("durability", "not_supported"),
+        "Ketamine is not FDA-approved f": ("regulatory", "supported"),
+        "Our patients receive IV infusi": ("protocol", "supported"),
+        "It is especially effective in ": ("population", "contradicted"),
+    }
+
+
 def test_audit_cli_missing_page_exits_2(tmp_path: Path) -> None:
     assert main(["audit", str(tmp_path / "nope.txt")]) == 2

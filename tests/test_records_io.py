@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
+import io
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,19 @@ def test_csv_cells_joins_lists_and_blanks_none() -> None:
     row.update(year=None, authors=["A B", "C D"], retracted=True)
     cells = rio.csv_cells(row)
     assert cells[0] == row["pmid"] and cells[5] == "" and cells[7] == "A B; C D" and cells[14] == "True"
+
+
+@pytest.mark.parametrize("cell", ["", "plain", "a,b", 'say "hi"', "two\nlines", " lead", "trail ",
+                                  '"', ",", "x;y", "tab\there", "ünï,cödé", '",\n'])
+def test_csv_field_matches_csv_module(cell: str) -> None:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(["x", cell, "y"])
+    assert "x," + rio.csv_field(cell) + ",y\n" == buf.getvalue()
+
+
+def test_csv_field_quotes_carriage_return() -> None:
+    # csv.writer with lineterminator="\n" leaves a bare CR unquoted on some Pythons; readers then split the row
+    assert rio.csv_field("cr\rhere") == '"cr\rhere"'
 
 
 @pytest.fixture(scope="module")

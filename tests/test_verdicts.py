@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 import pytest
 
 from evidence_review import verdicts
-from evidence_review.evidence_base import (
-    FACT_COLUMNS, FINDING_COLUMNS, EvidenceBase, finding_from_row, findings_from_timing, load_facts, wilson,
-)
-from evidence_review.errors import EvidenceReviewError, InputError
+from evidence_review.evidence_base import FACT_COLUMNS, FINDING_COLUMNS, EvidenceBase
+from evidence_review.errors import EvidenceReviewError
 
 STUDY_COLS = ("study_id", "record_type", "design", "n", "n_randomized", "n_analyzed", "included", "treatment_resistant",
               "adolescent", "drug", "dose", "route", "infusion_duration", "n_infusions", "spacing", "concomitant",
@@ -124,7 +120,7 @@ def test_efficacy_in_some_patients_is_not_refuted_by_null_studies() -> None:
 
 
 def test_claim_naming_conditions_without_evidence_is_capped() -> None:
-    deps = [fact(f"d{i}", "depression", "x", "5", n="50", design="rct_parallel") for i in range(2)]
+    deps = [fact(f"d{i}", "depression", f"depression_t{i}", "5", n="50", design="rct_parallel") for i in range(2)]
     c = claim("context_efficacy", claimed="depression", scope="depression")
     assert verdicts.rule_context_efficacy(c, eb(facts=deps)).verdict == "supported"
     v = verdicts.rule_context_efficacy({**c, "claimed": "depression+bipolar"}, eb(facts=deps))
@@ -277,6 +273,14 @@ def test_unmeasured_outcome_with_and_without_contrary_harm() -> None:
     assert verdicts.rule_unmeasured(c, eb([study("y", "case_series", 10)])).verdict == "no_evidence"
 
 
+def test_infusions_to_response_against_the_median() -> None:
+    f = [fact("p", "depression", "infusions_to_response", "3", n="41")]
+    c = claim("infusions_to_response", claimed="2")
+    v = verdicts.rule_infusions_to_response(c, eb(facts=f))
+    assert v.verdict == "not_supported" and "median 3" in v.reason
+    assert verdicts.rule_infusions_to_response({**c, "claimed": "3"}, eb(facts=f)).verdict == "supported"
+
+
 def test_judge_refuses_to_cite_unknown_studies() -> None:
     e = eb([study("a", "rct_parallel", 20)], [finding("a", 2, True, True)])
     e.known_ids = frozenset()
@@ -287,61 +291,3 @@ def test_judge_refuses_to_cite_unknown_studies() -> None:
 def test_rule_tables_agree() -> None:
     from evidence_review import claims
     assert set(verdicts.RULES) == set(claims.RULES)
-
-
-# --------------------------------------------------------------------------------------- findings
-
-def test_finding_from_2x2_uses_fisher_exact() -> None:
-    f = finding_from_row({"study_id": "r", "design": "rct_crossover", "comparison_type": "between_groups",
-                          "outcome": "Y-BOCS response", "timepoint": "1 week", "timepoint_days": 7,
-                          "ai": 4, "bi": 4, "ci": 0, "di": 7})
-    assert f["favours"] is True and f["significant"] is False
-    assert f["p"] == pytest.approx(0.0769, abs=1e-3)
-    assert "4/8 vs 0/7" in f["summary"] and f["hours"] == 168
-
-
-def test_finding_sign_convention_for_symptom_scales() -> None:
-    row = {"study_id": "b", "design": "rct_crossover", "comparison_type": "within_person", "outcome": "Y-BOCS dose-related contrast",
-           "timepoint": "up to 168 h", "timepoint_days": 7, "ni": 10, "fi": 6.5, "pval": 0.031, "effect_sign": -1}
-    f = finding_from_row(row)
-    assert f["favours"] is True and f["significant"] is True and f["controlled"] is True
-    f = finding_from_row({**row, "effect_sign": 1})
-    assert f["favours"] is False
-
-
-def test_finding_pre_post_small_change_is_not_benefit() -> None:
-    row = {"study_id": "i", "design": "open_label_single_arm", "comparison_type": "pre_post", "outcome": "OCD severity change",
-           "scale": "CY-BOCS", "timepoint": "day 14", "timepoint_days": 14, "m1i": 26.2, "m2i": 29, "ni": 5}
-    assert finding_from_row(row)["favours"] is False
-    assert finding_from_row(row, {"ci_low": -2.6, "ci_high": -0.6})["favours"] is True
-
-
-def test_days_window_starts_at_first_day() -> None:
-    f = finding_from_row({"study_id": "b", "design": "open_label_single_arm", "comparison_type": "single_group",
-                          "outcome": "Y-BOCS response", "timepoint": "days 1-3 after infusion", "timepoint_days": 3, "xi": 0, "ni": 10})
-    assert f["hours"] == 72 and f["hours_from"] == 24
-
-
-def test_wilson_interval() -> None:
-    lo, hi = wilson(0, 10)
-    assert lo == 0 and hi == pytest.approx(0.2775, abs=1e-3)
-    assert all(math.isnan(x) for x in wilson(0, 0))
-
-
-def test_timing_facts_become_findings() -> None:
-    facts = pd.DataFrame([fact("t", "ocd_timing", "significant_benefit_at", "2", study_id="a", design="rct_crossover")], columns=FACT_COLUMNS)
-    st = pd.DataFrame([study("a", "rct_crossover", 12)], columns=STUDY_COLS).set_index("study_id", drop=False)
-    f = findings_from_timing(facts, st)
-    assert f.iloc[0]["hours"] == 2 and bool(f.iloc[0]["controlled"]) and bool(f.iloc[0]["significant"])
-
-
-def test_context_facts_file_validates(tmp_path) -> None:
-    facts = load_facts()
-    assert facts["fact_id"].is_unique and (facts["source"] != "").all()
-    bad = tmp_path / "f.csv"
-    rows = facts.head(2).copy()
-    rows.loc[rows.index[1], "topic"] = "gossip"
-    rows.to_csv(bad, index=False)
-    with pytest.raises(InputError) as exc:
-        load_facts(bad)
-    assert exc.value.row == 3 and exc.value.field == "topic"
