@@ -5,7 +5,8 @@ Stages (one module each, data flows one way; see README "Architecture"):
     topic        evidence_review.topic        topic file (query, criteria, claims file)
     entrez       evidence_review.entrez       polite E-utilities client (rate limit, retries)
     pull         evidence_review.pull         esearch/efetch into an immutable snapshot; refresh
-    pubmed_xml   evidence_review.pubmed_xml   streaming PubMed XML -> records table
+    pubmed_xml   evidence_review.pubmed_xml   streaming PubMed XML -> records (dicts / DataFrame)
+    records_io   evidence_review.records_io   streaming records-table writer (CSV/Parquet, parallel parse)
     store        evidence_review.store        SQLite evidence store (records, versions, pulls)
     snapshot     evidence_review.snapshot     the committed offline snapshot under evidence/
     design       evidence_review.design       study-design classifier + curated overrides
@@ -16,7 +17,11 @@ Stages (one module each, data flows one way; see README "Architecture"):
     forest       evidence_review.forest       forest plots
     claims       evidence_review.claims       claims registry and claim finder
     verdicts     evidence_review.verdicts     verdict + certainty rules
-    report       evidence_review.report       the main job: reports/ (tables, figures, summary)
+    summary      evidence_review.summary      summary.md / summary.html
+    pipeline     evidence_review.pipeline     the main job: runs the stages above into reports/
+
+Support: synthetic_pubmed (synthetic PubMed XML for tests/benchmarks), evidence_base (facts the verdict
+rules query), atomic / tables / figures (deterministic, atomic outputs), paths, errors, notebook_tools.
 """
 
 __version__ = "0.1.0"

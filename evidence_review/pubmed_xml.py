@@ -24,7 +24,7 @@ from typing import IO, TYPE_CHECKING, Iterable, Iterator, Union
 from lxml import etree
 
 from evidence_review.errors import InputError
-from evidence_review.schema import MULTI_VALUED, RECORD_COLUMNS
+from evidence_review.schema import RECORD_COLUMNS
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd

@@ -1,8 +1,8 @@
 """Write the records table from PubMed XML: CSV streamed row by row (optionally split over processes) or Parquet.
 
 Why a module of its own: ``pubmed_xml`` turns XML into rows; this decides how rows reach disk. CSV is
-written with the ``csv`` module as rows arrive (no DataFrame, constant memory), in exactly the bytes
-``tables.to_csv_text`` would give for the same frame (lists joined with "; "), and atomically.
+written as rows arrive (no DataFrame, constant memory), in exactly the bytes ``tables.to_csv_text``
+would give for the same frame (lists joined with "; "), and atomically.
 
 ``jobs > 1`` splits an uncompressed file at ``<PubmedArticle>`` boundaries and parses the pieces in
 parallel processes, each streaming from its byte range; the parts are joined in order, so the output is

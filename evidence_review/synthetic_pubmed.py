@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterable, Sequence
 
@@ -108,7 +108,6 @@ class SyntheticRecord:
     date_revised: tuple[int, int, int]
     expected_doi: str = ""
     expected_retracted: bool = False
-    extra: dict = field(default_factory=dict, compare=False)
 
     # -- what a correct parser returns -------------------------------------------------------
     @property
