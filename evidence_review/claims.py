@@ -33,7 +33,7 @@ RULES: tuple[str, ...] = (
     "regulatory", "efficacy", "onset", "durability", "relapse", "population_compare", "safety_rate",
     "safety_transient", "ae_reported", "protocol", "comparative", "mechanism", "evidence_count",
     "ongoing_research", "context_efficacy", "context_onset", "context_durability", "citation",
-    "infusions_to_response", "unmeasured", "not_testable",
+    "infusions_to_response", "unmeasured", "not_testable", "crisis",
 )
 REGISTRY_COLUMNS: tuple[str, ...] = (
     "claim_id", "seed_file", "quote", "category", "scope", "proposition",
@@ -263,11 +263,13 @@ def spec_for_candidate(sentence: str, category: str) -> dict[str, str]:
             spec.update(rule="safety_rate", test_outcome="serious_adverse_events",
                         claimed="0" if re.search(r"promised|guarantee|no risk", s) else "0.05")
     elif category == "onset":
-        if scope in ("ptsd", "depression"):
+        if re.search(r"antidepressants", s) and re.search(r"weeks|months", s):
+            # 'faster than antidepressants, which take weeks': ketamine's onset within the first week, in depression
+            spec.update(rule="onset", scope="depression", test_population="depression",
+                        test_outcome="depression_symptoms", test_timepoint="<=168h")
+        elif scope in ("ptsd", "depression"):
             spec.update(rule="context_onset", test_outcome=f"{scope}_symptoms", claimed=scope,
                         test_timepoint=_hours(s, "<=24h"))
-        elif re.search(r"antidepressants", s):
-            spec.update(rule="unmeasured", test_outcome="antidepressant_onset_comparison")
         else:
             spec.update(rule="onset", test_outcome="ocd_symptoms", test_timepoint=_hours(s, "<=24h"))
     elif category == "durability":
@@ -291,13 +293,18 @@ def spec_for_candidate(sentence: str, category: str) -> dict[str, str]:
                    else "route_iv" if re.search(r"intravenous|\biv\b", s) else "repeated_course")
         spec.update(rule="protocol", test_outcome=feature)
     elif category == "mechanism":
-        outcome = ("glutamate" if "glutamate" in s and re.search(r"increase|level|released", s)
+        raises = "glutamate" in s and re.search(r"increase|level|released", s)
+        outcome = ("nmda_antagonism+glutamate" if re.search(r"antagonist|nmda|binds to receptors", s) and raises
+                   else "nmda_antagonism" if re.search(r"antagonist|nmda", s)
+                   else "glutamate" if raises
                    else "neuroplasticity" if re.search(r"plasticity|neural connections", s)
                    else "neurotransmitter" if re.search(r"neurotransmitter|glutamate", s)
                    else "neural_reset")
         spec.update(rule="mechanism", test_outcome=outcome, claimed="increase" if outcome != "neural_reset" else "change")
     elif category == "population":
-        if scope == "ptsd":
+        if re.search(r"\bcrisis|suicid", s):
+            spec.update(rule="crisis", test_outcome="crisis_outcomes", claimed="suicid")
+        elif scope == "ptsd":
             spec.update(rule="context_efficacy", test_outcome="ptsd_symptoms", claimed="ptsd_tr", test_population="ptsd_tr")
         elif "particularly" in s or "especially" in s and "resistant" in s:
             spec.update(rule="population_compare", test_outcome="ocd_response_tr_vs_other", test_population="ocd_tr")

@@ -45,7 +45,9 @@ FACT_COLUMNS: tuple[str, ...] = (
     "fact_id", "topic", "key", "statement", "value", "value_low", "value_high", "unit",
     "numerator", "denominator", "n", "design", "study_id", "source",
 )
-FACT_TOPICS = frozenset({"regulatory", "depression", "ptsd", "citation", "safety", "ocd_harms", "ocd_timing"})
+FACT_TOPICS = frozenset({"regulatory", "depression", "ptsd", "citation", "safety", "ocd_harms", "ocd_timing",
+                         "pharmacology"})
+# pharmacology facts: how ketamine acts (e.g. NMDA-receptor antagonism), with the indexed records saying so
 # ocd_timing facts: when an OCD study saw (or did not see) benefit, for results reported without
 # extractable effect sizes (e.g. "largest change at 1-2 h"); value = hours after dosing.
 TIMING_KEYS = {"significant_benefit_at": (True, True), "benefit_at": (True, None), "no_benefit_at": (False, None)}
@@ -62,6 +64,8 @@ class EvidenceBase:
     findings: pd.DataFrame
     facts: pd.DataFrame
     known_ids: frozenset[str] = field(default_factory=frozenset)
+    # the synthesis stage's pooled analyses (ctx.tables["pooled"]): only comparable studies are pooled there
+    pooled: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def study(self, study_id: str) -> dict[str, Any]:
         return self.studies.loc[study_id].to_dict() if study_id in self.studies.index else {}
@@ -341,7 +345,9 @@ def build(tables: dict[str, pd.DataFrame], facts: pd.DataFrame | None = None,
     known = set(studies.index)
     if tables.get("records") is not None and "study_id" in tables["records"].columns:
         known |= set(tables["records"]["study_id"].astype(str))
-    return EvidenceBase(studies=studies, findings=findings, facts=facts, known_ids=frozenset(known))
+    pooled = tables.get("pooled")
+    return EvidenceBase(studies=studies, findings=findings, facts=facts, known_ids=frozenset(known),
+                        pooled=pooled if pooled is not None else pd.DataFrame())
 
 
 def nan_to_none(x: Any) -> Any:

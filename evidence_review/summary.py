@@ -229,7 +229,8 @@ def methods_lines(ctx, g, claims, topic, vers) -> list[str]:
         f"{len(ctx.facts.get('forest_plots') or [])} forest plots; "
         f"{len(getattr(ctx.facts.get('evidence_base'), 'facts', []))} context facts.",
         "- Verdicts come from explicit rules in `evidence_review/verdicts.py` over the evidence tables; certainty "
-        "is GRADE-like (randomized evidence starts high, other designs low; one level off per downgrade listed).",
+        "is GRADE-like (randomized evidence starts high, other designs low; one level off per downgrade listed); "
+        "'contradicted' needs at least low certainty, so very-low-certainty contrary evidence gives 'not_supported'.",
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in vers.items()) + ".", "",
     ]
 

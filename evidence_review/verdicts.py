@@ -12,20 +12,25 @@ level is lost for each of: risk of bias (crossover with carry-over, >10% dropout
 group), imprecision (fewer than 100 participants, or an interval that crosses no effect),
 inconsistency (studies pointing in different directions), indirectness (other population, drug,
 route or condition than the claim's). Regulatory records and study counts are documentary and start
-``high``. ``no_evidence`` and ``not_testable`` are reported as ``very_low``.
+``high``. ``no_evidence`` and ``not_testable`` are reported as ``very_low``. ``contradicted`` needs at
+least ``low`` certainty (:func:`apply_hierarchy`); a depression/PTSD-scope claim is routed to the context
+rules (:func:`route`), never to OCD studies.
 
 Rules (registry ``rule`` -> what it queries):
     regulatory            context fact ``key == test_outcome`` must equal ``claimed``
-    efficacy              OCD findings (extraction + timing facts) in the population; pooled responders
+    efficacy              OCD findings (extraction + timing facts) in the population; responder shares per
+                          study or from the synthesis stage's pooled analyses (never summed across studies)
     onset / durability    OCD findings inside / beyond the claimed window (``<=Xh`` / ``>=Xh``)
     relapse               OCD findings that lost benefit; loss-of-response facts (depression, PTSD)
-    population_compare    pooled responders, treatment-resistant vs other OCD studies
-    safety_rate           OCD harm counts (Wilson CI) and label/trial rates vs the claimed maximum
+    population_compare    per-study responder shares, treatment-resistant vs other OCD studies
+    safety_rate           OCD harm counts (Wilson CI), label/trial rates, large series and warnings vs the
+                          claimed maximum, each weighed by its own certainty
     safety_transient      transient-effect facts vs serious OCD harms
     ae_reported           any adverse-event record matching the claimed pattern
     protocol              how OCD studies gave ketamine (route, dose, duration, schedule) + other trials
     comparative           controlled OCD studies against the claimed comparator
-    mechanism             mechanistic measurements in people (e.g. MRS Glx/GABA)
+    mechanism             pharmacology facts, else mechanistic measurements in people (e.g. MRS Glx/GABA)
+    crisis                approvals for an acute-crisis population (indirect), OCD reports of that crisis
     evidence_count        number of OCD studies / RCTs (or depression RCT facts) vs the claimed count
     ongoing_research      registrations still open
     context_efficacy / context_onset / context_durability   depression and PTSD facts
@@ -195,20 +200,94 @@ def _describe(eb: EvidenceBase, f: pd.DataFrame, limit: int = 6) -> str:
     return " | ".join(parts)
 
 
-def _responder_rows(f: pd.DataFrame) -> pd.DataFrame:
-    """One responder row per study: the topic's response definition (>=35%) where given, earliest first."""
-    r = f[f["kind"] == "responders"].copy()
+RESPONSE_THRESHOLD = 35.0  # the topic's response definition: Y-BOCS fall of at least 35%
+
+
+@dataclass
+class ResponderUnit:
+    """One responder share that may be compared with a claim: a pooled analysis of comparable studies
+    (from the synthesis stage) or one study's count at one timepoint under the topic's definition."""
+    label: str
+    studies: list[str]
+    events: float
+    n: float
+    share: float
+    lo: float
+    hi: float
+
+
+def _pooled_rows(eb: EvidenceBase) -> pd.DataFrame:
+    p = eb.pooled
+    if p is None or p.empty or "comparison_ids" not in p.columns:
+        return pd.DataFrame()
+    prim = p[p["primary"].astype(str).str.lower() == "true"] if "primary" in p.columns else p
+    return prim[prim.get("measure", pd.Series("", index=prim.index)).astype(str).isin(["PLO", "PFT", "PR", "PAS", "PRAW"])]
+
+
+def responder_summary(eb: EvidenceBase, f: pd.DataFrame) -> tuple[list[ResponderUnit], list[str]]:
+    """Responder shares without summing across incompatible timepoints or definitions.
+
+    Pooled analyses of the synthesis stage are used where all their comparisons are among the
+    findings ``f`` (so all their studies are in the claim's population and window); the other rows
+    with the topic's response definition are listed one per study and timepoint. Rows with another
+    threshold, or with no definition at all (e.g. 'improved'), are returned as notes, never counted."""
+    r = f[f["kind"] == "responders"] if not f.empty else f
     if r.empty:
-        return r
-    r["_pref"] = (r["threshold"].fillna(-1).astype(float) - 35).abs()
-    r = r.sort_values(["study_id", "_pref", "hours"], kind="mergesort")
-    return r.drop_duplicates("study_id").drop(columns="_pref")
+        return [], []
+    thr = pd.to_numeric(r["threshold"], errors="coerce")
+    main = r[thr == RESPONSE_THRESHOLD]
+    notes = []
+    for row in r[thr.isna()].itertuples():
+        notes.append(f"{row.study_id}: {row.outcome} {row.k_events:g}/{row.k_n:g} at {row.timepoint} has no response "
+                     f"definition, so it is not counted as responders")
+    for row, t in zip(r[thr.notna() & (thr != RESPONSE_THRESHOLD)].itertuples(), thr[thr.notna() & (thr != RESPONSE_THRESHOLD)]):
+        notes.append(f"{row.study_id}: {row.k_events:g}/{row.k_n:g} at {row.timepoint} with a >= {t:g}% definition "
+                     f"(not compared: other definition)")
+    units: list[ResponderUnit] = []
+    covered: set[tuple[str, float]] = set()
+    cids = set(main["comparison_id"].astype(str))
+    for p in _pooled_rows(eb).to_dict("records"):
+        ids = [c for c in str(p["comparison_ids"]).split(MULTI_SEP) if c]
+        if not ids or not set(ids) <= cids:
+            continue
+        rows = main[main["comparison_id"].astype(str).isin(ids)]
+        covered |= {(s, h) for s, h in zip(rows["study_id"], rows["hours"].fillna(-1))}
+        est, lo, hi = (float(p["back_estimate"]), float(p["back_ci_low"]), float(p["back_ci_high"]))
+        studies = [s for s in str(p["study_ids"]).split(MULTI_SEP) if s]
+        units.append(ResponderUnit(
+            f"pooled {p['analysis']} ({p['measure']} {p['method']}, k={int(p['k'])}, {float(p['events']):g}/"
+            f"{float(p['n_total']):g}): {est:.0%} (95% CI {lo:.0%}-{hi:.0%}) [{', '.join(studies)}]",
+            studies, float(p["events"]), float(p["n_total"]), est, lo, hi))
+    rest = main[[(s, h) not in covered for s, h in zip(main["study_id"], main["hours"].fillna(-1))]]
+    # a controlled contrast repeats its ketamine arm: one row per study, timepoint and count
+    rest = rest.drop_duplicates(["study_id", "timepoint", "k_events", "k_n"])
+    for row in rest.itertuples():
+        lo, hi = wilson(row.k_events, row.k_n)
+        units.append(ResponderUnit(
+            f"{row.study_id}: {row.k_events:g}/{row.k_n:g} = {row.k_events / row.k_n:.0%} (95% CI {lo:.0%}-{hi:.0%}) "
+            f"at {row.timepoint}, Y-BOCS fall >= {RESPONSE_THRESHOLD:g}%",
+            [row.study_id], float(row.k_events), float(row.k_n), row.k_events / row.k_n, lo, hi))
+    return units, notes
 
 
-def _pooled(rr: pd.DataFrame) -> tuple[float, float, float, float, float]:
-    x, n = float(rr["k_events"].sum()), float(rr["k_n"].sum())
-    lo, hi = wilson(x, n)
-    return x, n, (x / n if n else math.nan), lo, hi
+def share_verdict(units: list[ResponderUnit], claimed: float, controlled_positive: bool) -> str:
+    """A claimed responder share against the units: contradicted if every unit's 95% CI lies below it;
+    not supported if no unit reaches it; supported (needs a significant controlled result; otherwise
+    partly) if every unit does; when they disagree, partly supported if the units reaching it hold at
+    least half the participants, else not supported."""
+    meets = [u for u in units if u.share >= claimed]
+    if all(u.hi < claimed for u in units):
+        return "contradicted"
+    if not meets:
+        return "not_supported"
+    if len(meets) == len(units):
+        return "supported" if controlled_positive else "partly_supported"
+    return "partly_supported" if 2 * sum(u.n for u in meets) >= sum(u.n for u in units) else "not_supported"
+
+
+def _units_text(units: list[ResponderUnit], notes: list[str]) -> str:
+    txt = "; ".join(u.label for u in units)
+    return txt + (f"; not counted: {'; '.join(notes)}" if notes else "")
 
 
 def _mk(verdict: str, rct: bool, downs: list[str], reason: str, studies: Iterable[str] = (),
@@ -217,7 +296,23 @@ def _mk(verdict: str, rct: bool, downs: list[str], reason: str, studies: Iterabl
         level, downs = "very_low", downs or ["no usable evidence"]
     else:
         level, downs = grade(rct, downs)
-    return Verdict(verdict, level, reason, sorted(dict.fromkeys(studies)), sorted(dict.fromkeys(facts)), downs)
+    return apply_hierarchy(Verdict(verdict, level, reason, sorted(dict.fromkeys(studies)),
+                                   sorted(dict.fromkeys(facts)), downs))
+
+
+CONTRADICT_MIN_CERTAINTY = "low"
+HIERARCHY_NOTE = ("not called contradicted: the contrary evidence is very-low certainty (case reports or small "
+                  "uncontrolled series); 'contradicted' needs at least low certainty (controlled or large/label-level data)")
+
+
+def apply_hierarchy(v: Verdict) -> Verdict:
+    """The evidence hierarchy: 'contradicted' needs evidence of at least low certainty. When the only
+    contrary evidence is very-low certainty, the claim is 'not_supported' and the reason says why."""
+    if v.verdict == "contradicted" and LEVELS.index(v.certainty) > LEVELS.index(CONTRADICT_MIN_CERTAINTY):
+        v.verdict = "not_supported"
+        if HIERARCHY_NOTE not in v.reason:
+            v.reason = f"{v.reason} | {HIERARCHY_NOTE}"
+    return v
 
 
 def _facts(eb: EvidenceBase, **eq: str) -> pd.DataFrame:
@@ -271,23 +366,17 @@ def rule_efficacy(claim: dict, eb: EvidenceBase) -> Verdict:
     fav_any = f[f["favours"] == True]  # noqa: E712
     null = f[f["favours"] == False]  # noqa: E712
     null_studies = sorted(set(null["study_id"]) - set(fav_any["study_id"]))
-    rr = _responder_rows(f)
+    units, notes = responder_summary(eb, f)
     some = (claim.get("claimed") or "").strip() == "some"
     c = 0.0 if some else _claimed_float(claim)
     rct, downs = _study_downgrades(eb, ids, pop)
     if null_studies and not fav_any.empty:
         downs.append(f"inconsistency: no benefit in {', '.join(null_studies)}")
     desc = _describe(eb, f)
-    if c > 0 and not rr.empty:
-        x, n, share, lo, hi = _pooled(rr)
-        pooled = f"pooled responders {x:g}/{n:g} = {share:.0%} (95% CI {lo:.0%}-{hi:.0%}) vs claimed >= {c:.0%}"
-        if hi < c:
-            v = "contradicted"
-        elif share < c:
-            v = "not_supported"
-        else:
-            v = "supported" if not ctrl_pos.empty else "partly_supported"
-        return _mk(v, rct, downs, f"{pooled}. {desc}", ids)
+    if c > 0 and units:
+        v = share_verdict(units, c, not ctrl_pos.empty)
+        head = f"responder shares vs claimed >= {c:.0%} (not summed across studies): {_units_text(units, notes)}"
+        return _mk(v, rct, downs, f"{head}. {desc}", ids)
     if not ctrl_pos.empty and (some or not null_studies):
         v = "supported"  # 'in some patients' is not refuted by studies where nobody responded
     elif not fav_any.empty:
@@ -387,79 +476,182 @@ def rule_relapse(claim: dict, eb: EvidenceBase) -> Verdict:
 
 
 def rule_population_compare(claim: dict, eb: EvidenceBase) -> Verdict:
-    """'Particularly in treatment-resistant cases': compare pooled responder shares TR vs other OCD."""
-    tr = _responder_rows(ocd_findings(eb, "ocd_tr"))
-    other = _responder_rows(ocd_findings(eb, "ocd_non_tr"))
+    """'Particularly in treatment-resistant cases': responder shares (topic definition, one per study
+    and timepoint, never summed) of treatment-resistant vs other OCD studies. Supported if every
+    treatment-resistant share is above every other one, contradicted if every one is below, else not
+    supported (the ranges overlap: no consistent difference)."""
+    tr, tr_notes = responder_summary(eb, ocd_findings(eb, "ocd_tr"))
+    other, ot_notes = responder_summary(eb, ocd_findings(eb, "ocd_non_tr"))
     iocdf = _facts(eb, key="iocdf_position")
-    if tr.empty or other.empty:
-        return _mk("no_evidence", False, [], f"responder data: {len(tr)} treatment-resistant, {len(other)} other studies")
-    x1, n1, s1, lo1, hi1 = _pooled(tr)
-    x2, n2, s2, lo2, hi2 = _pooled(other)
-    ids = list(tr["study_id"]) + list(other["study_id"])
+    if not tr or not other:
+        return _mk("no_evidence", False, [], f"responder data: {len(tr)} treatment-resistant, {len(other)} other units")
+    ids = sorted({s for u in tr + other for s in u.studies})
     rct, downs = _study_downgrades(eb, ids, "ocd")
     downs.append("indirectness: comparison across studies, not within one trial")
-    v = "supported" if s1 > s2 else "contradicted"
-    reason = (f"treatment-resistant: {x1:g}/{n1:g} = {s1:.0%} responders ({', '.join(tr['study_id'])}); "
-              f"other OCD: {x2:g}/{n2:g} = {s2:.0%} ({', '.join(other['study_id'])})")
+    lo_tr, hi_tr = min(u.share for u in tr), max(u.share for u in tr)
+    lo_ot, hi_ot = min(u.share for u in other), max(u.share for u in other)
+    v = "supported" if lo_tr > hi_ot else "contradicted" if hi_tr < lo_ot else "not_supported"
+    reason = (f"treatment-resistant {lo_tr:.0%}-{hi_tr:.0%}: {_units_text(tr, tr_notes)} || other OCD "
+              f"{lo_ot:.0%}-{hi_ot:.0%}: {_units_text(other, ot_notes)}")
     if not iocdf.empty:
         reason += f" | {iocdf.iloc[0]['fact_id']}: {iocdf.iloc[0]['statement']}"
     return _mk(v, rct, downs, reason, ids, iocdf["fact_id"])
 
 
-def _ae_rows(eb: EvidenceBase, key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    f = _facts(eb, key=key)
-    counted = f[(f["numerator"] != "") & (f["denominator"] != "")]
-    shares = f[(f["unit"] == "share") & (f["value_low"] != "") & (f["numerator"] == "")]
-    return counted, shares
+SAFETY_FAMILIES: dict[str, tuple[str, ...]] = {
+    # claim outcome -> fact keys that bear on it. A key other than the outcome itself is a component
+    # of the wider class: its rate is a lower bound on the class's rate, so it can show the class is
+    # common but never that it is rare.
+    "serious_adverse_events": ("serious_adverse_events", "dropout_adverse_events"),
+    "any_adverse_events": ("any_adverse_events", "dissociation", "sedation", "blood_pressure",
+                           "serious_adverse_events", "dropout_adverse_events"),
+}
+DOCUMENTARY_DESIGNS = frozenset({"regulatory_record", "systematic_review", "meta_analysis"})
+
+
+@dataclass
+class SafetyItem:
+    fact_id: str
+    study_id: str
+    text: str
+    point: float | None  # share with the event (None: documented, no rate)
+    lo: float | None
+    hi: float | None
+    direct: bool  # the claim's own outcome (not a component of it)
+    certainty: str
+    rct: bool
+    downs: list[str]
+    position: str = ""  # exceeds | above | within | '' (says nothing about the claimed maximum)
+
+
+def _safety_items(claim: dict, eb: EvidenceBase) -> list[SafetyItem]:
+    """Every fact on the claim's adverse outcome (and its components), each graded on its own:
+    OCD harm counts through their study's design, label and trial shares start high (randomized or
+    documentary) and lose a level for indirectness (esketamine; other conditions for an OCD claim)."""
+    key = claim["test_outcome"]
+    fam = SAFETY_FAMILIES.get(key, (key,))
+    facts = eb.facts[eb.facts["key"].isin(fam) & eb.facts["topic"].isin(["safety", "ocd_harms", "regulatory"])]
+    items = []
+    for r in facts.to_dict("records"):
+        num, den = _num(r["numerator"]), _num(r["denominator"])
+        if num is not None and den:
+            lo, hi = wilson(num, den)
+            point = num / den
+            text = f"{r['fact_id']}: {num:g}/{den:g} = {point:.0%} (95% CI {lo:.0%}-{hi:.0%})"
+        elif r["unit"] == "share" and _num(r["value_low"]) is not None:
+            lo = _num(r["value_low"])
+            hi = _num(r["value_high"]) if _num(r["value_high"]) is not None else lo
+            point = _num(r["value"]) if _num(r["value"]) is not None else lo
+            text = f"{r['fact_id']}: {lo:.1%}-{hi:.1%}".replace(".0%", "%")
+        else:
+            point = lo = hi = None
+            text = f"{r['fact_id']}: documented, no rate ({r['design'] or 'record'})"
+        sid = r["study_id"]
+        if sid and eb.study(sid):
+            rct, downs = _study_downgrades(eb, [sid], "ocd")
+            if rct:  # harms were counted in small series of the trials, not as randomized comparisons
+                rct, downs = False, [d for d in downs if not d.startswith("risk of bias")]
+        else:
+            rct = r["design"] in RCT_DESIGNS or r["design"] in DOCUMENTARY_DESIGNS
+            downs = []
+            if not rct and r["design"] not in CONTROLLED_DESIGNS:
+                downs.append(f"risk of bias: no control group ({r['fact_id']})")
+            n = _num(r["n"])
+            if n is not None and n < OPTIMAL_N:
+                downs.append(f"imprecision: n={n:g} ({r['fact_id']})")
+            indirect = []
+            if "esketamine" in r["statement"].lower():
+                indirect.append("esketamine, not racemic ketamine")
+            if claim.get("scope") == "ocd":
+                indirect.append("not people with OCD")
+            if indirect:
+                downs.append(f"indirectness: {' and '.join(indirect)} ({r['fact_id']})")
+        level, downs = grade(rct, downs)
+        items.append(SafetyItem(r["fact_id"], sid, text, point, lo, hi, r["key"] == key, level, rct, downs))
+    return items
+
+
+def _position(item: SafetyItem, maximum: float) -> str:
+    """Where one item puts the event rate relative to the most the claim allows."""
+    if maximum == 0:
+        if item.point is None or item.point > 0:
+            return "exceeds"  # any documented occurrence refutes 'none'
+        return "within" if item.direct else ""
+    if item.point is None:
+        return ""
+    if item.lo is not None and item.lo > maximum:
+        return "exceeds"
+    if item.point > maximum:
+        return "above"
+    return "within" if item.direct else ""
+
+
+def _merge_downs(items: list[SafetyItem]) -> list[str]:
+    """One downgrade per GRADE domain, naming every source that carries it."""
+    by: dict[str, list[str]] = {}
+    for it in items:
+        for d in it.downs:
+            dom, _, detail = d.partition(": ")
+            by.setdefault(dom, [])
+            if detail not in by[dom]:
+                by[dom].append(detail)
+    return [f"{dom}: {'; '.join(details)}" for dom, details in by.items()]
 
 
 def rule_safety_rate(claim: dict, eb: EvidenceBase) -> Verdict:
-    """How often an adverse event (test_outcome) occurs vs the most the claim allows (claimed).
+    """How often an adverse event (test_outcome) occurs vs the most the claim allows (claimed),
+    weighing each source by its certainty.
 
-    Counts from OCD studies are pooled (Wilson CI); label/trial shares from context facts are
-    indirect. contradicted: any lower bound above the claimed maximum (for a maximum of 0: any
-    occurrence); not supported: a point estimate above it; else supported."""
+    Each fact (OCD harm counts with Wilson CIs, label and trial shares, regulatory warnings) is graded
+    on its own and placed: 'exceeds' (95% CI above the maximum; for a maximum of 0: any documented
+    occurrence), 'above' (point estimate above it) or 'within' (a component's rate says nothing about
+    rarity). The highest-certainty sources decide: none within and one exceeding -> contradicted; all
+    within -> supported; within and not -> partly supported (inconsistency); otherwise not supported. A supported verdict becomes partly supported when
+    lower-certainty sources show the event more often than the claim allows (inconsistency)."""
     key = claim["test_outcome"]
     m = _claimed_float(claim)
-    counted, shares = _ae_rows(eb, key)
-    if counted.empty and shares.empty:
-        return _mk("no_evidence", False, [], f"no adverse-event data for '{key}'")
-    parts, lows, points, ids = [], [], [], []
-    if not counted.empty:
-        x = counted["numerator"].astype(float).sum()
-        n = counted["denominator"].astype(float).sum()
-        lo, hi = wilson(x, n)
-        lows.append(lo)
-        points.append(x / n)
-        ids = [s for s in counted["study_id"] if s]
-        parts.append(f"OCD studies: {x:g}/{n:g} = {x / n:.0%} (95% CI {lo:.0%}-{hi:.0%}) [" +
-                     "; ".join(f"{r.study_id}: {r.numerator}/{r.denominator}" for r in counted.itertuples()) + "]")
-    for r in shares.itertuples():
-        lows.append(float(r.value_low))
-        points.append(float(r.value) if r.value else float(r.value_low))
-        parts.append(f"{r.fact_id}: {float(r.value_low):.0%}-{float(r.value_high or r.value_low):.0%}")
+    items = _safety_items(claim, eb)
+    for it in items:
+        it.position = _position(it, m)
+    informative = [it for it in items if it.position]
     claim_txt = "none" if m == 0 else f"<= {m:.0%}"
-    if m == 0:
-        v = "contradicted" if max(points) > 0 else "supported"
-    elif max(lows) > m:
-        v = "contradicted"
-    elif max(points) > m:
-        v = "not_supported"
-    else:
+    if not informative:
+        listed = "; ".join(it.text for it in items)
+        return _mk("no_evidence", False, [], f"no rate of '{key}' that can be compared with {claim_txt}" +
+                   (f" ({listed})" if listed else ""), facts=[it.fact_id for it in items])
+    top = min((it.certainty for it in informative), key=LEVELS.index)
+    lead = [it for it in informative if it.certainty == top]
+    lower = [it for it in informative if it.certainty != top]
+    pos = {it.position for it in lead}
+    extra: list[str] = []
+    if "within" not in pos:
+        v = "contradicted" if "exceeds" in pos else "not_supported"
+    elif pos == {"within"}:
         v = "supported"
-    downs: list[str] = []
-    rct = False
-    if ids:
-        rct, downs = _study_downgrades(eb, ids, "ocd")
-        if rct:  # harms were counted in small series of the trials, not as randomized comparisons
-            rct = False
-            downs = [d for d in downs if not d.startswith("risk of bias")]
-    elif not shares.empty:
-        rct = any(d in RCT_DESIGNS for d in shares["design"])
-    if not shares.empty:
-        downs.append("indirectness: rates from esketamine label or other conditions")
-    facts = list(counted["fact_id"]) + list(shares["fact_id"])
-    return _mk(v, rct, downs, f"{key}: " + "; ".join(parts) + f"; claim allows {claim_txt}", ids, facts)
+    else:
+        v = "partly_supported"
+        extra.append("inconsistency: sources of equal certainty disagree (" +
+                     ", ".join(it.fact_id for it in lead if it.position != "within") + ")")
+    if v == "supported":
+        against = [it for it in lower if it.position in ("exceeds", "above")]
+        if against:
+            v = "partly_supported"
+            extra.append("inconsistency: lower-certainty reports show it more often (" +
+                         ", ".join(it.fact_id for it in against) + ")")
+    downs = _merge_downs(lead)
+    rct = any(it.rct for it in lead)
+    level = LEVELS[min(LEVELS.index(grade(rct, downs)[0]) + len(extra), len(LEVELS) - 1)]
+    by_level = []
+    for lvl in LEVELS:
+        grp = [it for it in items if it.certainty == lvl]
+        if grp:
+            by_level.append(f"[{lvl}] " + "; ".join(f"{it.text} {it.position or 'not comparable'}"
+                                                     + ("" if it.direct else " (component)") for it in grp))
+    reason = (f"{key}, claim allows {claim_txt}: " + " | ".join(by_level) +
+              f" -> decided by the {top.replace('_', '-')}-certainty sources")
+    studies = [it.study_id for it in items if it.study_id]
+    return apply_hierarchy(Verdict(v, level, reason, sorted(set(studies)), sorted({it.fact_id for it in items}),
+                                   downs + extra))
 
 
 def rule_safety_transient(claim: dict, eb: EvidenceBase) -> Verdict:
@@ -582,7 +774,19 @@ MECHANISM_MEASURES: dict[str, str] = {
 
 
 def rule_mechanism(claim: dict, eb: EvidenceBase) -> Verdict:
-    """Mechanism claims are checked against mechanistic measurements in people with OCD (e.g. MRS)."""
+    """Mechanism claims: established pharmacology (context facts of topic 'pharmacology' whose key is
+    the outcome, documentary, start high) or else mechanistic measurements in people with OCD (e.g.
+    MRS). A claim joining several mechanisms ('nmda_antagonism+glutamate') is judged part by part:
+    supported only if every part is; partly supported if some part is."""
+    parts = [p for p in str(claim["test_outcome"]).split("+") if p]
+    if len(parts) > 1:
+        return _combine_parts([(p, rule_mechanism({**claim, "test_outcome": p}, eb)) for p in parts])
+    ph = eb.facts[(eb.facts["topic"] == "pharmacology") & (eb.facts["key"] == claim["test_outcome"])]
+    if not ph.empty:
+        rec = ph.iloc[0]
+        sources = [x for x in str(rec["source"]).split(";") if x.strip()]
+        return _mk("supported", True, [], f"{rec['fact_id']}: {claim['test_outcome']} is established pharmacology, "
+                   f"recorded in {len(sources)} indexed sources ({rec['source']})", facts=[rec["fact_id"]])
     pat = MECHANISM_MEASURES.get(claim["test_outcome"], NEVER)
     hits = []
     for sid, text in eb.studies["results_text"].fillna("").items():
@@ -595,7 +799,8 @@ def rule_mechanism(claim: dict, eb: EvidenceBase) -> Verdict:
                 hits.append((sid, part, changed))
     if not hits:
         n = int((eb.studies["record_type"] == "study").sum())
-        return _mk("no_evidence", False, [], f"none of {n} human studies measured {claim['test_outcome']}")
+        return _mk("no_evidence", False, [], f"none of {n} human studies (all in OCD) measured {claim['test_outcome']}, "
+                   f"and no pharmacology fact covers it")
     ids = list(dict.fromkeys(h[0] for h in hits))
     rct, downs = _study_downgrades(eb, ids, "ocd")
     downs.append("indirectness: brain-chemistry surrogate, not a clinical outcome")
@@ -606,6 +811,23 @@ def rule_mechanism(claim: dict, eb: EvidenceBase) -> Verdict:
     else:
         v = "supported" if len(changed) == len(hits) else "partly_supported" if changed else "not_supported"
     return _mk(v, rct, downs, "; ".join(f"{s}: {t}" for s, t, _ in hits), ids)
+
+
+def _combine_parts(parts: list[tuple[str, Verdict]]) -> Verdict:
+    """A claim made of parts: supported if all are, partly supported if any is (fully or partly),
+    else the first part's verdict; certainty is the lowest among parts with evidence."""
+    vs = [v for _, v in parts]
+    if all(v.verdict == "supported" for v in vs):
+        verdict = "supported"
+    elif any(v.verdict in ("supported", "partly_supported") for v in vs):
+        verdict = "partly_supported"
+    else:
+        verdict = vs[0].verdict
+    judged = [v for v in vs if v.verdict not in ("no_evidence", "not_testable")] or vs
+    level = max((v.certainty for v in judged), key=LEVELS.index)
+    return Verdict(verdict, level, " | ".join(f"{name}: {v.verdict} ({v.reason})" for name, v in parts),
+                   sorted({s for v in vs for s in v.studies}), sorted({f for v in vs for f in v.facts}),
+                   list(dict.fromkeys(d for v in judged for d in v.downgrades)))
 
 
 def _depression_trials(eb: EvidenceBase) -> pd.DataFrame:
@@ -827,9 +1049,33 @@ def rule_infusions_to_response(claim: dict, eb: EvidenceBase) -> Verdict:
                f"0 OCD studies report response by infusion number", facts=[f[0]["fact_id"]])
 
 
+def evidence_scope(claim: dict) -> str:
+    """Which body of evidence a claim is about: 'ocd', 'depression', 'ptsd' (from the claim's scope,
+    else its test population) or the population itself (e.g. 'sud_ed', 'any')."""
+    if claim.get("scope") in ("depression", "ptsd"):
+        return claim["scope"]
+    pop = str(claim.get("test_population") or "ocd")
+    for s in ("ocd", "depression", "ptsd"):
+        if pop.startswith(s):
+            return s
+    return pop
+
+
 def rule_unmeasured(claim: dict, eb: EvidenceBase) -> Verdict:
-    """Outcomes no study measured: no evidence - or not supported when records of harm (claimed =
-    regex, e.g. 'suicid') point the other way."""
+    """Outcomes nothing in the evidence base measured, counted in the claim's own scope: OCD studies
+    for OCD claims, context facts for depression/PTSD claims (OCD studies are never evidence for
+    them). For OCD claims, records of harm (claimed = regex, e.g. 'suicid') that point the other way
+    make it not supported."""
+    scope = evidence_scope(claim)
+    outcome = claim["test_outcome"]
+    if scope in ("depression", "ptsd"):
+        facts = eb.facts[eb.facts["topic"] == scope]
+        return _mk("no_evidence", False, [], f"none of the {len(facts)} {scope} context facts measured {outcome} "
+                   f"(OCD studies are not evidence for a {scope} claim)")
+    if scope != "ocd":
+        topics = ", ".join(sorted(set(eb.facts["topic"])))
+        return _mk("no_evidence", False, [], f"no study or fact on '{scope}' measured {outcome}: the evidence base holds "
+                   f"{len(ocd_studies(eb, 'ocd'))} OCD clinical studies and {len(eb.facts)} context facts ({topics})")
     st = ocd_studies(eb, "ocd")
     pat = claim.get("claimed") or ""
     if pat:
@@ -838,9 +1084,46 @@ def rule_unmeasured(claim: dict, eb: EvidenceBase) -> Verdict:
             ids = [s for s in harm["study_id"] if s]
             parts = [f"{r.fact_id}: {r.numerator}/{r.denominator} ({r.study_id})" for r in harm.itertuples()]
             return _mk("not_supported", False, ["imprecision: case-level reports"],
-                       f"0 of {len(st)} OCD studies measured {claim['test_outcome']}; harm reports point the other way: " + "; ".join(parts),
+                       f"0 of {len(st)} OCD studies measured {outcome}; harm reports point the other way: " + "; ".join(parts),
                        ids, harm["fact_id"])
-    return _mk("no_evidence", False, [], f"0 of {len(st)} OCD clinical studies measured {claim['test_outcome']}")
+    return _mk("no_evidence", False, [], f"0 of {len(st)} OCD clinical studies measured {outcome}")
+
+
+def rule_crisis(claim: dict, eb: EvidenceBase) -> Verdict:
+    """'Useful for people in crisis' (claimed = regex naming the crisis, e.g. 'suicid'): an approval
+    for an acute-crisis population (regulatory fact whose key or statement matches, value yes) makes
+    it partly supported - indirect when the approval is for another condition or drug than the
+    claim's; OCD studies of patients in such a crisis are added, and OCD harm reports matching the
+    crisis count against it (inconsistency). Without an approval: no evidence."""
+    pat = claim.get("claimed") or "suicid"
+    f = eb.facts
+    appr = f[(f["topic"] == "regulatory") & (f["value"].str.lower() == "yes") &
+             (f["key"].str.contains(pat, case=False, regex=True) | f["statement"].str.contains(pat, case=False, regex=True))]
+    st = ocd_studies(eb, "ocd")
+    population = st["population"] if "population" in st.columns else pd.Series("", index=st.index, dtype=str)
+    in_crisis = st[population.fillna("").astype(str).str.contains(pat, case=False, regex=True)]
+    harm = f[(f["topic"] == "ocd_harms") & f["statement"].str.contains(pat, case=False, regex=True)]
+    if appr.empty:
+        return _mk("no_evidence", False, [], f"no approval or trial for a '{pat}' crisis population among {len(f)} facts; "
+                   f"{len(in_crisis)} OCD studies enrolled such patients")
+    scope = evidence_scope(claim)
+    downs = []
+    indirect = []
+    for r in appr.itertuples():
+        if scope not in r.statement.lower() and not (scope == "depression" and "depress" in r.statement.lower()):
+            indirect.append(f"{r.fact_id} concerns {'depression' if 'depress' in r.statement.lower() else 'another condition'}, "
+                            f"not {scope}")
+        if "esketamine" in r.statement.lower():
+            indirect.append(f"{r.fact_id} concerns esketamine, not racemic ketamine")
+    if indirect:
+        downs.append("indirectness: " + "; ".join(indirect))
+    if not harm.empty:
+        downs.append("inconsistency: OCD reports of the same crisis after ketamine (" + ", ".join(harm["fact_id"]) + ")")
+    parts = [f"{r.fact_id}: approved = {r.value}" for r in appr.itertuples()]
+    parts += [f"{s}: OCD {st.at[s, 'design']} (n={_n_of(eb, [s])}) in such patients" for s in in_crisis.index]
+    parts += [f"{r.fact_id}: {r.numerator}/{r.denominator} ({r.study_id})" for r in harm.itertuples()]
+    return _mk("partly_supported", True, downs, "crisis population '" + pat + "': " + "; ".join(parts),
+               list(in_crisis.index) + [s for s in harm["study_id"] if s], list(appr["fact_id"]) + list(harm["fact_id"]))
 
 
 def rule_not_testable(claim: dict, eb: EvidenceBase) -> Verdict:
@@ -856,13 +1139,32 @@ RULES: dict[str, Callable[[dict, EvidenceBase], Verdict]] = {
     "ongoing_research": rule_ongoing_research, "context_efficacy": rule_context_efficacy,
     "context_onset": rule_context_onset, "context_durability": rule_context_durability, "citation": rule_citation,
     "infusions_to_response": rule_infusions_to_response, "unmeasured": rule_unmeasured, "not_testable": rule_not_testable,
+    "crisis": rule_crisis,
 }
+# Rules that read OCD studies, and the context rule that tests the same thing for a depression or PTSD claim.
+SCOPE_ROUTES: dict[str, dict[str, str]] = {
+    "depression": {"onset": "context_onset", "efficacy": "context_efficacy"},
+    "ptsd": {"onset": "context_onset", "efficacy": "context_efficacy", "durability": "context_durability"},
+}
+CONTEXT_CONDITIONS = re.compile(r"^(depression|ptsd)")
 if set(RULES) != set(claims_mod.RULES):  # pragma: no cover - a programming error caught at import
     raise ImportError("claims.RULES and verdicts.RULES must list the same rules")
 
 
+def route(claim: dict) -> dict:
+    """A depression- or PTSD-scope claim is tested against the depression/PTSD context facts, never
+    against OCD studies: its OCD-study rule is swapped for the matching context rule (the claimed
+    condition defaults to the scope)."""
+    target = SCOPE_ROUTES.get(claim.get("scope") or "", {}).get(claim["rule"])
+    if not target:
+        return claim
+    claimed = str(claim.get("claimed") or "")
+    return {**claim, "rule": target, "claimed": claimed if CONTEXT_CONDITIONS.match(claimed) else claim["scope"]}
+
+
 def judge(claim: dict, eb: EvidenceBase) -> Verdict:
-    v = RULES[claim["rule"]](claim, eb)
+    claim = route(claim)
+    v = apply_hierarchy(RULES[claim["rule"]](claim, eb))
     unknown = [s for s in v.studies if s not in eb.known_ids]
     if unknown:  # a verdict may only cite studies that exist in the evidence tables
         raise EvidenceReviewError(f"claim {claim.get('claim_id')}: verdict cites studies not in the evidence tables: {unknown}")
@@ -878,9 +1180,14 @@ def judge_all(registry: pd.DataFrame, eb: EvidenceBase) -> pd.DataFrame:
             "claim_id": claim["claim_id"], "seed_file": claim["seed_file"], "quote": claim["quote"],
             "category": claim["category"], "scope": claim["scope"], "verdict": v.verdict, "certainty": v.certainty,
             "studies": MULTI_SEP.join(v.studies), "context_facts": MULTI_SEP.join(v.facts), "reason": v.reason,
-            "downgrades": MULTI_SEP.join(v.downgrades), "rule": claim["rule"],
+            "downgrades": MULTI_SEP.join(v.downgrades), "rule": _rule_label(claim),
         })
     return pd.DataFrame(rows, columns=CLAIMS_COLUMNS)
+
+
+def _rule_label(claim: dict) -> str:
+    routed = route(claim)["rule"]
+    return claim["rule"] if routed == claim["rule"] else f"{claim['rule']}->{routed}"
 
 
 def registry_path(ctx) -> Path:

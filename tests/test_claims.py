@@ -202,11 +202,12 @@ def test_audit_on_an_unseen_page_finds_and_judges_each_claim(tmp_path: Path, sha
     got = {q[:30]: (r["category"], r["verdict"]) for q, r in df.iterrows()}
     assert got == {
         "Ketamine infusions can relieve": ("onset", "partly_supported"),
-        "Studies show that 80% of patie": ("efficacy", "contradicted"),
+        # below the claim, but the OCD responder data are very-low certainty: not_supported, not contradicted
+        "Studies show that 80% of patie": ("efficacy", "not_supported"),
         "The benefits last for months a": ("durability", "not_supported"),
         "Ketamine is not FDA-approved f": ("regulatory", "supported"),
         "Our patients receive IV infusi": ("protocol", "supported"),
-        "It is especially effective in ": ("population", "contradicted"),
+        "It is especially effective in ": ("population", "not_supported"),
     }
 
 

@@ -93,3 +93,23 @@ def test_studies_from_facts_reads_intervention_and_population(shared_dir) -> Non
     assert r["route"] == "IV" and r["infusion_duration"] == "40 min"
     assert not bool(st.loc["rodriguez2013_rct", "treatment_resistant"])  # unmedicated, not resistant
     assert st.loc["reg_NCT05940324", "registry_status"] == "Recruiting"
+
+
+def test_build_keeps_the_synthesis_pooled_table(shared_dir) -> None:
+    from evidence_review.evidence_base import build
+    pooled = pd.DataFrame([{"analysis": "x", "primary": True, "comparison_ids": "a:1"}])
+    e = build({"pooled": pooled}, facts=load_facts(), studies=studies_from_facts())
+    assert e.pooled.equals(pooled)
+    assert build({}, facts=load_facts(), studies=studies_from_facts()).pooled.empty
+
+
+def test_pharmacology_facts_cite_records_that_exist(shared_dir) -> None:
+    """A pharmacology fact names the evidence-facts records it rests on; each must exist (no invented source)."""
+    st = studies_from_facts()
+    ph = load_facts()[lambda f: f["topic"] == "pharmacology"]
+    assert not ph.empty
+    for rec in ph.itertuples():
+        cited = re.findall(r"studies\.jsonl ([A-Za-z0-9_-]+)\)", rec.source)
+        assert cited and set(cited) <= set(st.index), rec.fact_id
+        for pmid in re.findall(r"PMID:(\d+)", rec.source):
+            assert pmid in set(st["pmid"].astype(str)), pmid

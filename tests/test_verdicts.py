@@ -89,14 +89,49 @@ def test_regulatory_matches_or_contradicts() -> None:
 
 def test_efficacy_share_claim_flips_with_responder_counts() -> None:
     studies = [study("a", "rct_parallel", 20), study("b", "open_label_single_arm", 20)]
-    low = [finding("a", 168, True, True, k_events=2, k_n=10), finding("b", 72, False, None, False, k_events=0, k_n=10)]
+    low = [finding("a", 168, True, True, k_events=1, k_n=10), finding("b", 72, False, None, False, k_events=0, k_n=10)]
     v = verdicts.rule_efficacy(claim("efficacy", claimed="0.5"), eb(studies, low))
-    assert v.verdict == "contradicted"          # 2/20 = 10%, upper bound < 50%
-    assert "2/20" in v.reason and set(v.studies) == {"a", "b"}
+    assert v.verdict == "contradicted"          # every study's 95% CI lies below 50%
+    assert "a: 1/10" in v.reason and "b: 0/10" in v.reason and set(v.studies) == {"a", "b"}
     high = [finding("a", 168, True, True, k_events=9, k_n=10), finding("b", 72, True, None, False, k_events=8, k_n=10)]
     assert verdicts.rule_efficacy(claim("efficacy", claimed="0.5"), eb(studies, high)).verdict == "supported"
     mid = [finding("a", 168, True, True, k_events=4, k_n=10), finding("b", 72, True, None, False, k_events=4, k_n=10)]
     assert verdicts.rule_efficacy(claim("efficacy", claimed="0.5"), eb(studies, mid)).verdict == "not_supported"
+
+
+def test_responders_are_not_summed_across_timepoints_or_definitions() -> None:
+    """Fix 4: per-study counts with timepoint and definition; undefined 'improved' counts are named, not counted."""
+    studies = [study("a", "open_label_single_arm", 8), study("b", "open_label_single_arm", 10),
+               study("k", "case_series", 4)]
+    f = [finding("a", 168, True, None, False, k_events=4, k_n=8, timepoint="1 week"),
+         finding("b", 72, False, None, False, k_events=0, k_n=10, timepoint="days 1-3"),
+         finding("k", 1440, True, None, False, k_events=3, k_n=4, threshold=None, outcome="clinical improvement")]
+    v = verdicts.rule_efficacy(claim("efficacy", claimed="0.5"), eb(studies, f))
+    assert "a: 4/8 = 50% (95% CI 22%-78%) at 1 week" in v.reason and "b: 0/10" in v.reason
+    assert "k: clinical improvement 3/4" in v.reason and "not counted as responders" in v.reason
+    assert not any(s in v.reason for s in ("4/18", "7/22", "7/18")), "responders were summed across studies"
+    assert v.verdict == "not_supported"   # a reaches 50%, b does not, and a holds only 8 of 18 participants
+    # a pooled analysis of comparable studies (synthesis stage) replaces its studies' single rows
+    e = eb(studies, f)
+    e.pooled = pd.DataFrame([{"analysis": "resp_wk1", "primary": True, "measure": "PLO", "method": "REML", "k": 2,
+                              "study_ids": "a; b", "comparison_ids": "a:168; b:72", "events": 4, "n_total": 18,
+                              "back_estimate": 0.2, "back_ci_low": 0.02, "back_ci_high": 0.45}])
+    v = verdicts.rule_efficacy(claim("efficacy", claimed="0.5"), e)
+    assert "pooled resp_wk1" in v.reason and "20% (95% CI 2%-45%)" in v.reason and "a: 4/8" not in v.reason
+    # the pooled CI lies below 50% (contradicting), but two small uncontrolled series are very low certainty
+    assert v.verdict == "not_supported" and "not called contradicted" in v.reason
+
+
+def test_contradicted_needs_at_least_low_certainty() -> None:
+    """Fix 2: only very-low-certainty contrary evidence (small uncontrolled series) gives not_supported, saying why."""
+    f = [finding("b", 72, False, None, False, k_events=0, k_n=10)]
+    v = verdicts.rule_efficacy(claim("efficacy", claimed="0.5"), eb([study("b", "case_series", 10)], f))
+    assert v.verdict == "not_supported" and v.certainty == "very_low"
+    assert "not called contradicted" in v.reason and "very-low certainty" in v.reason
+    big = [finding("r", 168, False, False, True, k_events=5, k_n=200)]
+    v = verdicts.rule_efficacy(claim("efficacy", claimed="0.5"), eb([study("r", "rct_parallel", 400)], big))
+    assert v.verdict == "contradicted" and "not called contradicted" not in v.reason
+    assert verdicts.apply_hierarchy(verdicts.Verdict("contradicted", "low", "x")).verdict == "contradicted"
 
 
 def test_efficacy_can_help_is_partly_supported_when_a_study_is_null() -> None:
@@ -157,15 +192,45 @@ def test_durability_needs_controlled_evidence_for_general_promises() -> None:
 
 
 def test_safety_rate_flips_with_event_counts() -> None:
-    def run(num: int, den: int, allowed: str) -> str:
+    def run(num: int, den: int, allowed: str, design: str = "case_series") -> str:
         facts = [fact("h", "ocd_harms", "serious_adverse_events", numerator=num, denominator=den, study_id="s")]
         return verdicts.rule_safety_rate(claim("safety_rate", test_outcome="serious_adverse_events", claimed=allowed),
-                                         eb([study("s", "case_series", den)], facts=facts)).verdict
+                                         eb([study("s", design, den)], facts=facts)).verdict
     assert run(0, 200, "0.05") == "supported"
     assert run(2, 12, "0.05") == "not_supported"     # 17%, but CI reaches below 5%
-    assert run(10, 20, "0.05") == "contradicted"     # lower bound above 5%
-    assert run(1, 100, "0") == "contradicted"        # 'no risk' and one event
+    assert run(10, 20, "0.05") == "not_supported"    # CI above 5%, but a small uncontrolled series: very low
+    assert run(100, 200, "0.05", "rct_parallel") == "contradicted"   # harms counted in a trial: low certainty
+    assert run(1, 100, "0") == "not_supported"       # 'no risk' and one event, very low certainty
+    assert run(1, 100, "0", "rct_parallel") == "contradicted"
     assert run(0, 100, "0") == "supported"
+
+
+def test_safety_weighs_label_and_large_sample_facts_by_certainty() -> None:
+    """Fix 3: label-level rates decide over case reports; case reports showing more make 'rare' only partly true."""
+    label_dis = fact("dis", "safety", "dissociation", "0.68", value_low="0.61", value_high="0.75", unit="share",
+                     design="rct_parallel", statement="Esketamine label: dissociation 61-75%")
+    label_loc = fact("loc", "safety", "serious_adverse_events", "0.0035", value_low="0.003", value_high="0.004",
+                     unit="share", design="rct_parallel", statement="Esketamine label: loss of consciousness 0.3-0.4%")
+    warn = fact("fda", "safety", "serious_adverse_events", design="regulatory_record", statement="FDA warning lists risks")
+    harm = fact("h", "ocd_harms", "serious_adverse_events", numerator=2, denominator=10, study_id="y")
+    any_ae = fact("a", "ocd_harms", "any_adverse_events", numerator=1, denominator=5, study_id="y")
+    e = eb([study("y", "case_series", 10)], facts=[label_dis, label_loc, warn, harm, any_ae])
+    general = dict(scope="general", test_population="any")
+    most = verdicts.rule_safety_rate(claim("safety_rate", test_outcome="any_adverse_events", claimed="0.5", **general), e)
+    assert most.verdict == "contradicted" and most.certainty == "moderate" and "dis" in most.facts
+    rare = verdicts.rule_safety_rate(claim("safety_rate", test_outcome="serious_adverse_events", claimed="0.05", **general), e)
+    assert rare.verdict == "partly_supported" and any(d.startswith("inconsistency") for d in rare.downgrades)
+    assert rare.certainty == "low"
+    promised = verdicts.rule_safety_rate(claim("safety_rate", test_outcome="serious_adverse_events", claimed="0", **general), e)
+    assert promised.verdict == "contradicted" and promised.certainty == "high"
+    # the rule follows the facts' values: a label rate of serious events above 5% contradicts 'rare'
+    label_loc10 = {**label_loc, "value": "0.1", "value_low": "0.08", "value_high": "0.12"}
+    e2 = eb([study("y", "case_series", 10)], facts=[label_loc10, harm])
+    assert verdicts.rule_safety_rate(claim("safety_rate", test_outcome="serious_adverse_events", claimed="0.05", **general),
+                                     e2).verdict == "contradicted"
+    only_cases = eb([study("y", "case_series", 10)], facts=[harm])
+    assert verdicts.rule_safety_rate(claim("safety_rate", test_outcome="serious_adverse_events", claimed="0.05", **general),
+                                     only_cases).verdict == "not_supported"
 
 
 def test_safety_rate_uses_label_shares_as_indirect_evidence() -> None:
@@ -214,6 +279,49 @@ def test_mechanism_against_measured_brain_chemistry() -> None:
     assert verdicts.rule_mechanism(claim("mechanism", test_outcome="neuroplasticity", claimed="increase"), e).verdict == "no_evidence"
     s2 = study("m", "rct_crossover", 17, results_text="MPFC Glx/W: significant increase")
     assert verdicts.rule_mechanism(claim("mechanism", test_outcome="glutamate", claimed="increase"), eb([s2])).verdict == "supported"
+
+
+def test_mechanism_uses_pharmacology_facts() -> None:
+    """Fix 5: 'a glutamate (NMDA) receptor antagonist' is established pharmacology when a fact records it."""
+    ph = fact("ph", "pharmacology", "nmda_antagonism", "yes", source="PMID:1 MeSH; NCT0 title")
+    c = claim("mechanism", test_outcome="nmda_antagonism", scope="general")
+    v = verdicts.rule_mechanism(c, eb(facts=[ph]))
+    assert v.verdict == "supported" and v.certainty == "high" and v.facts == ["ph"]
+    assert verdicts.rule_mechanism(c, eb()).verdict == "no_evidence"
+    s = study("m", "rct_crossover", 17, results_text="MPFC Glx/W, ketamine vs saline: no significant difference")
+    both = verdicts.rule_mechanism({**c, "test_outcome": "nmda_antagonism+glutamate"}, eb([s], facts=[ph]))
+    assert both.verdict == "partly_supported" and "glutamate: not_supported" in both.reason
+    plastic = verdicts.rule_mechanism({**c, "test_outcome": "neuroplasticity"}, eb([s], facts=[ph]))
+    assert plastic.verdict == "no_evidence"
+
+
+def test_crisis_population_is_partly_supported_by_an_indirect_approval() -> None:
+    """Fix 6: an approval for depression with acute suicidal ideation is indirect evidence for an OCD crisis claim."""
+    appr = fact("appr", "regulatory", "esketamine_approved_mdd_suicidal", "yes", design="regulatory_record",
+                statement="Esketamine approved for major depressive disorder with acute suicidal ideation")
+    c = claim("crisis", claimed="suicid", category="population")
+    v = verdicts.rule_crisis(c, eb(facts=[appr]))
+    assert v.verdict == "partly_supported" and v.certainty == "moderate"
+    assert any(d.startswith("indirectness") and "depression" in d for d in v.downgrades)
+    harm = fact("h", "ocd_harms", "serious_adverse_events", numerator=2, denominator=10, study_id="y",
+                statement="delayed suicidal thinking in 2 of 10")
+    v = verdicts.rule_crisis(c, eb([study("y", "case_series", 10)], facts=[appr, harm]))
+    assert v.certainty == "low" and any(d.startswith("inconsistency") for d in v.downgrades)
+    assert verdicts.rule_crisis(c, eb()).verdict == "no_evidence"
+
+
+def test_depression_and_ptsd_claims_are_never_tested_on_ocd_studies() -> None:
+    """Fix 1: scope routes an OCD-study rule to the matching context rule; 'unmeasured' counts in the claim's scope."""
+    dep = fact("dep", "depression", "depression_onset", "24", value_low="2", value_high="192")
+    ocd = [study("o", "open_label_single_arm", 10)]
+    nulls = [finding("o", 24, False, None, False)]
+    c = claim("onset", scope="depression", test_population="depression", test_timepoint="<=168h")
+    v = verdicts.judge(c, eb(ocd, nulls, [dep]))
+    assert v.verdict == "supported" and v.facts == ["dep"] and v.studies == []
+    assert "OCD" not in v.reason
+    u = verdicts.judge(claim("unmeasured", scope="ptsd", test_population="ptsd", test_outcome="avoidance"), eb(ocd, nulls, [dep]))
+    assert u.verdict == "no_evidence" and "OCD clinical studies measured" not in u.reason and "ptsd" in u.reason
+    assert verdicts.judge(claim("onset", test_timepoint="<=168h"), eb(ocd, nulls, [dep])).studies == ["o"]  # OCD claim
 
 
 def test_evidence_count_flips_at_the_claimed_number() -> None:
