@@ -354,3 +354,16 @@ def standin_records(n: int, seed: int = 0, start_pmid: int = 30_000_001) -> list
 
 
 __all__: Sequence[str] = ("EutilsStandin", "LoggedRequest", "FAULTS", "standin_records")
+
+
+def client_for(standin: "EutilsStandin", read_timeout: float = 0.4, **kw):
+    """An EntrezClient aimed at ``standin`` with test-sized backoff and timeouts and no secrets.
+
+    Each call gets a fresh limiter so a test's server counts only its own requests."""
+    from evidence_review.entrez import EntrezClient, RateLimiter
+
+    kw.setdefault("backoff", 0.02)
+    kw.setdefault("api_key", "")
+    kw.setdefault("email", "")
+    kw.setdefault("limiter", RateLimiter(10 if kw["api_key"] else 3))
+    return EntrezClient(standin.url, read_timeout=read_timeout, **kw)

@@ -8,7 +8,7 @@ import time
 
 import pytest
 import requests
-from eutils_standin import EutilsStandin, standin_records
+from eutils_standin import EutilsStandin, client_for, standin_records
 
 from evidence_review.entrez import EntrezClient, RateLimiter, pmids_in, redact
 from evidence_review.errors import NetworkError
@@ -26,16 +26,6 @@ def corpus():
 def standin(corpus):
     with EutilsStandin(corpus, stall_seconds=1.2) as s:
         yield s
-
-
-def client_for(s: EutilsStandin, **kw) -> EntrezClient:
-    kw.setdefault("backoff", 0.02)
-    kw.setdefault("read_timeout", 0.4)
-    kw.setdefault("api_key", "")
-    kw.setdefault("email", "")
-    # a fresh limiter per stand-in: each test's server counts only its own requests
-    kw.setdefault("limiter", RateLimiter(10 if kw["api_key"] else 3))
-    return EntrezClient(s.url, **kw)
 
 
 def assert_polite(s: EutilsStandin, limit: int = 3) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import json
@@ -15,9 +16,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from eutils_standin import EutilsStandin, standin_records
+from eutils_standin import client_for as standin_client_for
 
 from evidence_review.cli import main
-from evidence_review.entrez import EntrezClient, RateLimiter, pmids_in
+from evidence_review.entrez import EntrezClient, pmids_in
 from evidence_review.errors import NetworkError
 from evidence_review.pull import pull, refresh
 from evidence_review.store import Store
@@ -26,14 +28,7 @@ KEY = "SECRET-api-key-9f8e7d6c5b4a"
 EMAIL = "curator@example.net"
 
 
-def client_for(s: EutilsStandin, **kw) -> EntrezClient:
-    kw.setdefault("backoff", 0.02)
-    kw.setdefault("read_timeout", 0.5)
-    kw.setdefault("api_key", "")
-    kw.setdefault("email", "")
-    # a fresh limiter per stand-in: each test's server counts only its own requests
-    kw.setdefault("limiter", RateLimiter(10 if kw["api_key"] else 3))
-    return EntrezClient(s.url, **kw)
+client_for = functools.partial(standin_client_for, read_timeout=0.5)
 
 
 def stored_batch_pmids(snapshot: Path) -> dict[str, list[str]]:
