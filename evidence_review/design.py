@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from evidence_review.errors import InputError
-from evidence_review.tables import read_csv_strict
+from evidence_review.tables import claim_once, read_csv_strict, require_values
 
 LABELS: tuple[str, ...] = (
     "rct_parallel", "rct_crossover", "controlled_nonrandomized", "open_label_single_arm", "case_series",
@@ -244,12 +244,8 @@ def load_overrides(path: str | Path, records: pd.DataFrame | None = None) -> pd.
         design = rec["design"].strip()
         if design not in LABELS:
             raise InputError(f"unknown design label {design!r} (known: {', '.join(LABELS)})", file=path, row=row, field="design")
-        for name in ("reviewer", "reason"):
-            if not rec[name].strip():
-                raise InputError("missing value", file=path, row=row, field=name)
-        if sid in seen:
-            raise InputError(f"{sid!r} already overridden in row {seen[sid]}", file=path, row=row, field="study_id")
-        seen[sid] = row
+        require_values(rec, ("reviewer", "reason"), path, row)
+        claim_once(seen, sid, path, row, "study_id", "overridden")
         out.append({"study_id": sid, "design": design, "reviewer": rec["reviewer"].strip(), "reason": rec["reason"].strip()})
     return pd.DataFrame(out, columns=["study_id", "design", "reviewer", "reason"])
 

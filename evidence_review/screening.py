@@ -33,7 +33,7 @@ import pandas as pd
 
 from evidence_review import design as design_mod
 from evidence_review.errors import InputError
-from evidence_review.tables import read_csv_strict
+from evidence_review.tables import claim_once, read_csv_strict, require_values
 from evidence_review.topic import Topic
 
 STAGES = ("title_abstract", "full_text")
@@ -119,12 +119,8 @@ def load_decisions(path: str | Path, records: pd.DataFrame | None = None) -> pd.
             raise InputError(f"an exclusion needs stage {' or '.join(STAGES)}, got {stage!r}", file=path, row=row, field="stage")
         if decision == "include" and stage:
             raise InputError("an inclusion has no stage (leave it empty)", file=path, row=row, field="stage")
-        for name in ("reviewer", "reason"):
-            if not rec[name].strip():
-                raise InputError("missing value", file=path, row=row, field=name)
-        if sid in seen:
-            raise InputError(f"{sid!r} already decided in row {seen[sid]}", file=path, row=row, field="study_id")
-        seen[sid] = row
+        require_values(rec, ("reviewer", "reason"), path, row)
+        claim_once(seen, sid, path, row, "study_id", "decided")
         category = rec.get("category", "").strip()
         if decision == "include" and category:
             raise InputError("an inclusion has no exclusion category", file=path, row=row, field="category")

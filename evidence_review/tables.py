@@ -44,3 +44,17 @@ def read_csv_strict(path: str | Path, required: list[str] | tuple[str, ...] = ()
     if missing:
         raise InputError(f"missing column(s): {', '.join(missing)}", file=path, row=1, field=missing[0])
     return df
+
+
+def require_values(rec: dict, names: tuple[str, ...], path: str | Path, row: int) -> None:
+    """Curated CSV rows must fill these fields: name the first empty one (file, row, field)."""
+    for name in names:
+        if not str(rec.get(name, "")).strip():
+            raise InputError("missing value", file=path, row=row, field=name)
+
+
+def claim_once(seen: dict[str, int], key: str, path: str | Path, row: int, field: str, what: str) -> None:
+    """Record that ``key`` was used in ``row``; a second use names both rows."""
+    if key in seen:
+        raise InputError(f"{key!r} already {what} in row {seen[key]}", file=path, row=row, field=field)
+    seen[key] = row
