@@ -33,7 +33,7 @@ RULES: tuple[str, ...] = (
     "regulatory", "efficacy", "onset", "durability", "relapse", "population_compare", "safety_rate",
     "safety_transient", "ae_reported", "protocol", "comparative", "mechanism", "evidence_count",
     "ongoing_research", "context_efficacy", "context_onset", "context_durability", "citation",
-    "infusions_to_response", "unmeasured", "not_testable", "crisis",
+    "infusions_to_response", "unmeasured", "not_testable", "crisis", "practice_standard",
 )
 REGISTRY_COLUMNS: tuple[str, ...] = (
     "claim_id", "seed_file", "quote", "category", "scope", "proposition",
@@ -120,15 +120,31 @@ def split_sentences(text: str) -> list[str]:
     return [s for s in out if len(s.split()) >= 3]
 
 
+# Practice statements and the practice each names (rule practice_standard), first match wins.
+PRACTICE_OUTCOMES: tuple[tuple[str, str], ...] = (
+    ("unsupervised_use", r"self-guided|at[- ]home|unsupervised|by mail"),
+    ("post_dose_observation", r"recovery period|ready to go home|after (?:your|the|each) infusion"),
+    ("follow_up_visits", r"follow-up|keeps? track of your"),
+    ("monitoring_during_dose", r"\bmonitor(?:s|ed|ing)? you\b|\bobserves? you\b|keeps? watch"),
+    ("qualified_staff_present", r"present during|qualified medical (?:professional|practitioner) (?:is|to be) present"),
+    ("pre_treatment_evaluation", r"diagnosed by|evaluation|medical history|mental health records|eligibility|assessment"),
+    ("treatment_plan", r"personali[sz]ed treatment plan|treatment plans? (?:are|is) tailored|plan will include"),
+)
+PRACTICE_CUE = "|".join(p for _, p in PRACTICE_OUTCOMES)
+CREDENTIAL_CUE = r"majored in|board[- ]certified|specialist in|fellowship"
+
 # Cue patterns per category, in priority order (first match wins). Each is a readable regex.
 CUES: tuple[tuple[str, str], ...] = (
     ("regulatory", r"\bFDA\b|approved|off-label|anesthe(?:tic|sia)|anaesthe(?:tic|sia)|recreational|schedule iii"),
     ("evidence_base", r"\b(?:dozens|multiple|several|many|numerous|recent|preliminary|initial)\b[^.]{0,40}\b(?:studies|trials|research|findings)\b|\bstud(?:y|ies) (?:published|have shown|suggest)|journal of|research (?:into|investigating)|still in its early stages|being researched|investigating"),
+    # how the clinic gives it (evaluation, staff, monitoring, observation, plans, home use): before 'safety',
+    # since "monitor you ... to ensure your safety" is a practice claim, not a claim about harm rates
+    ("protocol", PRACTICE_CUE),
     ("safety", r"\bsafe(?:ty)?\b|side effects?|tolerab|hallucinat|euphoria|awake|risk of self|lifesaving|adverse"),
     ("onset", r"within (?:minutes|hours|days|\d+ hours)|\bminutes after\b|\brapid\b|\bimmediate|fast-acting|quick|almost immediately|take effect|weeks(?: or months)? to (?:take|show)"),
     ("durability", r"long[- ]?(?:term|lasting)|lasting(?! (?:about )?\d+ ?min)|\blasts? (?:for|up to)|for (?:weeks|months)|months after|sustain|returning|after stopping|maintenance|touch-ups|up to (?:two|\d+) weeks"),
     ("protocol", r"\binfusions?\b.*\b(?:apart|twice|once|every|minutes to an hour|total of)|intravenous|\bIV\b|intramuscular|nasal spray|small (?:doses|quantities)|twice a week|once a (?:week|month)|every once|40 minutes|\bsessions?\b|treatments? (?:are|is) recommended|full course|diagnosed by|evaluation"),
-    ("mechanism", r"glutamate|NMDA|receptor|neuroplasticity|neural connections|neurotransmitter|synaptic|hormones|reset|chain of reactions|within the brain"),
+    ("mechanism", r"mechanism of action|glutamate|NMDA|receptor|neuroplasticity|neural connections|neurotransmitter|synaptic|hormones|reset|chain of reactions|within the brain"),
     ("population", r"treatment-resistant|resistant to|haven.t responded|not responded|ideal (?:treatment|for)|in crisis|tried using traditional|without much change"),
     ("efficacy", r"\beffective\b|efficacy|relief|reduc|improv|alleviate|results|success|benefit|helps?\b|\brespond|\d+ ?% of|promising|breakthrough|groundbreaking|revolution|\bworked\b|thing of the past|given me hope|life back"),
     ("other", r"non-invasive|painless|stigma|burden on"),
@@ -283,6 +299,14 @@ def spec_for_candidate(sentence: str, category: str) -> dict[str, str]:
             spec.update(rule="durability", test_outcome="ocd_symptoms",
                         test_timepoint=">=2160h" if long_term else ">=336h",
                         claimed="0" if re.search(r"\bsome\b", s) else "0.5")
+    elif category == "protocol" and re.search(PRACTICE_CUE, s):
+        practice = next(name for name, pat in PRACTICE_OUTCOMES if re.search(pat, s))
+        if practice == "pre_treatment_evaluation" and re.search(r"diagnos|psychiatr", s):
+            practice = "psychiatric_evaluation"
+        if re.search(CREDENTIAL_CUE, s):
+            practice += "+specialist_credential"
+        spec.update(rule="practice_standard", test_outcome=practice, test_design="guideline", test_population="any",
+                    scope="general" if scope == "ocd" and not re.search(r"ocd|obsess|compuls", s) else scope)
     elif category == "protocol":
         feature = ("infusion_40min" if "40 minutes" in s else "twice_weekly" if "twice" in s
                    else "maintenance_schedule" if "month" in s or "maintenance" in s
@@ -292,6 +316,12 @@ def spec_for_candidate(sentence: str, category: str) -> dict[str, str]:
                    else "subanaesthetic_dose" if re.search(r"small (?:doses|quantities)|low dose", s)
                    else "route_iv" if re.search(r"intravenous|\biv\b", s) else "repeated_course")
         spec.update(rule="protocol", test_outcome=feature)
+    elif category == "mechanism" and re.search(r"particularly (?:beneficial|effective)|especially (?:beneficial|effective)", s):
+        # 'its mechanism is particularly beneficial for X': a large benefit in X
+        if scope == "ptsd":
+            spec.update(rule="context_efficacy", test_outcome="ptsd_symptoms", claimed="ptsd:large", test_design="rct")
+        else:
+            spec.update(rule="efficacy", test_outcome="ocd_response", claimed="0.35")
     elif category == "mechanism":
         raises = "glutamate" in s and re.search(r"increase|level|released", s)
         outcome = ("nmda_antagonism+glutamate" if re.search(r"antagonist|nmda|binds to receptors", s) and raises

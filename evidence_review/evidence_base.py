@@ -46,7 +46,11 @@ FACT_COLUMNS: tuple[str, ...] = (
     "numerator", "denominator", "n", "design", "study_id", "source",
 )
 FACT_TOPICS = frozenset({"regulatory", "depression", "ptsd", "citation", "safety", "ocd_harms", "ocd_timing",
-                         "pharmacology"})
+                         "pharmacology", "practice"})
+# practice facts: what guidance asks of how ketamine is given. key = the practices a source covers, joined
+# by '+'; value = expected (guidance asks for it) | against (guidance warns against it) | rationale (data
+# on the time course of effects that explains a practice; listed, never graded as guidance).
+PRACTICE_VALUES = frozenset({"expected", "against", "rationale"})
 # pharmacology facts: how ketamine acts (e.g. NMDA-receptor antagonism), with the indexed records saying so
 # ocd_timing facts: when an OCD study saw (or did not see) benefit, for results reported without
 # extractable effect sizes (e.g. "largest change at 1-2 h"); value = hours after dosing.
@@ -85,6 +89,9 @@ def load_facts(path: str | Path | None = None) -> pd.DataFrame:
         seen.add(rec["fact_id"])
         if rec["topic"] not in FACT_TOPICS:
             raise InputError(f"unknown topic '{rec['topic']}'", file=path, row=row, field="topic")
+        if rec["topic"] == "practice" and rec["value"] not in PRACTICE_VALUES:
+            raise InputError(f"practice value '{rec['value']}' must be one of {', '.join(sorted(PRACTICE_VALUES))}",
+                             file=path, row=row, field="value")
         for col in ("statement", "source"):
             if not rec[col].strip():
                 raise InputError(f"empty {col}", file=path, row=row, field=col)

@@ -37,6 +37,9 @@ Rules (registry ``rule`` -> what it queries):
     citation              the cited journal in the evidence tables and citation facts, and its design
     infusions_to_response median infusions before response vs the claimed number
     unmeasured            outcomes no study measured (harm records can turn it into not_supported)
+    practice_standard     how the clinic gives ketamine (evaluation, staff, monitoring, observation, home
+                          use) against practice guidance facts: asked for -> supported, warned against ->
+                          contradicted/not_supported, a requirement no guidance states -> partly supported
     not_testable          statements no study outcome can test
 
 The main job's "claims" stage is :func:`report_stage`.
@@ -1126,6 +1129,93 @@ def rule_crisis(claim: dict, eb: EvidenceBase) -> Verdict:
                list(in_crisis.index) + [s for s in harm["study_id"] if s], list(appr["fact_id"]) + list(harm["fact_id"]))
 
 
+def _practice_grade(claim: dict, rec: dict) -> tuple[str, list[str]]:
+    """One guidance source's certainty: guidance and expert opinion start low; a level is lost when the
+    source was seen only in a secondary summary (design ``*_secondary``), and for indirectness when it
+    concerns esketamine, or depression/mood disorders for an OCD or PTSD claim."""
+    downs = []
+    fid = rec["fact_id"]
+    if str(rec["design"]).endswith("_secondary"):
+        downs.append(f"risk of bias: seen only in a secondary summary, not checked against the source ({fid})")
+    text = str(rec["statement"]).lower()
+    indirect = []
+    if "esketamine" in text:
+        indirect.append("esketamine guidance, not racemic ketamine")
+    if claim.get("scope") in ("ocd", "ptsd") and re.search(r"depress|mood", text):
+        indirect.append("guidance written for depression/mood disorders")
+    if indirect:
+        downs.append(f"indirectness: {' and '.join(indirect)} ({fid})")
+    return grade(False, downs)
+
+
+def _practice_part(claim: dict, eb: EvidenceBase, part: str) -> Verdict:
+    """One claimed practice against the practice facts naming it (see rule_practice_standard)."""
+    f = eb.facts[eb.facts["topic"] == "practice"]
+    named = f[pd.Series([part in str(k).split("+") for k in f["key"]], index=f.index, dtype=bool)]
+    expected = named[named["value"] == "expected"].to_dict("records")
+    against = named[named["value"] == "against"].to_dict("records")
+    rationale = named[named["value"] == "rationale"].to_dict("records")
+    why = "; ".join(f"{r['fact_id']}: {r['value_low']} {r['unit']}" + (f" (n={r['n']})" if r["n"] else "")
+                    for r in rationale)
+    why_txt = f" | time course behind it (listed, not graded): {why}" if why else ""
+    if not expected and not against:
+        return _mk("no_evidence", False, [], f"none of the {len(f)} practice guidance facts states '{part}'{why_txt}",
+                   facts=[r["fact_id"] for r in rationale])
+    graded = [(r, *_practice_grade(claim, r)) for r in expected + against]
+    top = min((lvl for _, lvl, _ in graded), key=LEVELS.index)
+    lead = [(r, downs) for r, lvl, downs in graded if lvl == top]
+    lead_exp = [r for r, _ in lead if r["value"] == "expected"]
+    lead_ag = [r for r, _ in lead if r["value"] == "against"]
+    extra = []
+    if lead_exp and lead_ag:
+        v = "partly_supported"
+        extra.append("inconsistency: guidance of equal certainty both asks for and warns against it")
+    else:
+        v = "supported" if lead_exp else "contradicted"
+    downs = list(dict.fromkeys(d for _, ds in lead for d in ds)) + extra
+    level = LEVELS[min(LEVELS.index(top) + len(extra), len(LEVELS) - 1)]
+    items = "; ".join(f"[{lvl}] {r['fact_id']} ({r['design']}" + (f", {r['value_low']} {r['unit']})" if r["value_low"] else ")")
+                      for r, lvl, _ in sorted(graded, key=lambda g: (LEVELS.index(g[1]), g[0]["fact_id"])))
+    head = ("guidance asks for it" if v == "supported" else "guidance warns against it" if v == "contradicted"
+            else "guidance is mixed")
+    reason = (f"{part}: {head} - {items} -> decided by the {top.replace('_', '-')}-certainty source(s) "
+              f"(guidance and expert opinion start at low){why_txt}")
+    facts = [r["fact_id"] for r, _, _ in graded] + [r["fact_id"] for r in rationale]
+    return apply_hierarchy(Verdict(v, level, reason, [], sorted(dict.fromkeys(facts)), downs))
+
+
+def rule_practice_standard(claim: dict, eb: EvidenceBase) -> Verdict:
+    """How the clinic says it gives ketamine (test_outcome = practices joined by '+', e.g.
+    'pre_treatment_evaluation', 'unsupervised_use') against practice guidance (context facts of topic
+    'practice'): a practice guidance asks for -> supported; one guidance warns against (self-guided or
+    at-home dosing) -> contradicted, which becomes not_supported below low certainty. Guidance and expert
+    opinion start at low certainty (each source graded on its own; the best sources decide). A claim
+    naming a requirement no guidance states (e.g. a specific credential) next to one it does is partly
+    supported, and the reason names the part no guidance states."""
+    parts = [p for p in str(claim["test_outcome"]).split("+") if p]
+    judged = [(p, _practice_part(claim, eb, p)) for p in parts]
+    if len(judged) == 1:
+        return judged[0][1]
+    vs = [v for _, v in judged]
+    found = [v for v in vs if v.verdict != "no_evidence"]
+    missing = [p for p, v in judged if v.verdict == "no_evidence"]
+    if any(v.verdict in ("contradicted", "not_supported") for v in found):
+        verdict = next(v.verdict for v in found if v.verdict in ("contradicted", "not_supported"))
+    elif found and missing:
+        verdict = "partly_supported"
+    elif found:
+        verdict = "supported" if all(v.verdict == "supported" for v in found) else "partly_supported"
+    else:
+        verdict = "no_evidence"
+    level = max((v.certainty for v in found or vs), key=LEVELS.index)
+    reason = " | ".join(f"{p}: {v.verdict} ({v.reason})" for p, v in judged)
+    if found and missing:
+        stated = ", ".join(p for p, v in judged if v.verdict != "no_evidence")
+        reason += f" || the general requirement ({stated}) is in guidance; no guidance states {', '.join(missing)}"
+    return apply_hierarchy(Verdict(verdict, level, reason, [], sorted({f for v in vs for f in v.facts}),
+                                   list(dict.fromkeys(d for v in (found or vs) for d in v.downgrades))))
+
+
 def rule_not_testable(claim: dict, eb: EvidenceBase) -> Verdict:
     return _mk("not_testable", False, ["not an outcome any study measures"],
                f"'{claim['test_outcome']}' is not something the {len(eb.studies)} evidence records or context facts can test")
@@ -1139,7 +1229,7 @@ RULES: dict[str, Callable[[dict, EvidenceBase], Verdict]] = {
     "ongoing_research": rule_ongoing_research, "context_efficacy": rule_context_efficacy,
     "context_onset": rule_context_onset, "context_durability": rule_context_durability, "citation": rule_citation,
     "infusions_to_response": rule_infusions_to_response, "unmeasured": rule_unmeasured, "not_testable": rule_not_testable,
-    "crisis": rule_crisis,
+    "crisis": rule_crisis, "practice_standard": rule_practice_standard,
 }
 # Rules that read OCD studies, and the context rule that tests the same thing for a depression or PTSD claim.
 SCOPE_ROUTES: dict[str, dict[str, str]] = {

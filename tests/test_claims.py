@@ -47,13 +47,15 @@ KEY_PHRASES = {
             "neuroplasticity", "depression symptoms", "self harm", "even after stopping", "safety is promised",
             "hallucinations", "These are rare", "not to have experienced any side effects", "twice a week",
             "once every two weeks", "once a month", "40 minutes to an hour", "small doses", "fully awake"],
-    "002": ["dozens of studies", "treatment-resistant depression", "glutamate receptor antagonist", "within hours",
+    "002": ["Self-Guided", "dozens of studies", "treatment-resistant depression", "glutamate receptor antagonist", "within hours",
             "intravenous injection", "in crisis", "lifesaving", "SUD and ED"],
     "003": ["haven’t responded well", "such as glutamate", "reset certain neural connections", "is ongoing",
             "particularly in treatment-resistant cases"],
     "004": ["American Journal of Psychiatry", "Journal of Neuropsychiatry and Clinical Neurosciences", "up to two weeks",
             "sustained benefits for weeks", "within hours of their first infusion", "NMDA", "nasal spray",
-            "40 minutes to an hour", "long-term", "not responded to other therapies", "avoidance"],
+            "40 minutes to an hour", "long-term", "not responded to other therapies", "avoidance",
+            "mechanism of action is particularly beneficial", "closely monitor you throughout the infusion",
+            "recovery period", "review your medical history"],
 }
 
 
@@ -143,6 +145,8 @@ def test_split_sentences_keeps_abbreviations_and_lines() -> None:
     ("Dozens of studies show remarkable results.", "evidence_base"),
     ("It acts on NMDA receptors to raise glutamate.", "mechanism"),
     ("Infusions are given twice a week at first.", "protocol"),
+    ("Our staff will closely monitor you throughout the infusion to ensure your safety.", "protocol"),
+    ("Guided & Self-Guided Ketamine Treatment Journeys", "protocol"),
 ])
 def test_cues_pick_the_category(sentence: str, category: str) -> None:
     found = claims.find_candidates(sentence)
@@ -166,6 +170,23 @@ def test_spec_for_candidate_routes_to_rules() -> None:
     assert claims.spec_for_candidate("Relief within minutes.", "onset")["test_timepoint"] == "<=1h"
     spec = claims.spec_for_candidate("Most patients have no side effects.", "safety")
     assert spec["rule"] == "safety_rate" and spec["claimed"] == "0.5"
+
+
+@pytest.mark.parametrize("sentence,outcome", [
+    ("Our staff will closely monitor you throughout the infusion to ensure your safety.", "monitoring_during_dose"),
+    ("After your infusion, you rest in a recovery period before you go home.", "post_dose_observation"),
+    ("Guided & Self-Guided Ketamine Treatment Journeys", "unsupervised_use"),
+    ("We mail lozenges for use at home.", "unsupervised_use"),
+    ("A doctor reviews your medical history before the first infusion.", "pre_treatment_evaluation"),
+    ("You must be diagnosed by a doctor who has majored in biological psychiatry.",
+     "psychiatric_evaluation+specialist_credential"),
+    ("We offer follow-up appointments to check your progress.", "follow_up_visits"),
+])
+def test_practice_sentences_go_to_the_practice_standard_rule(sentence: str, outcome: str) -> None:
+    found = claims.find_candidates(sentence)
+    assert [c.category for c in found] == ["protocol"]
+    spec = claims.spec_for_candidate(sentence, "protocol")
+    assert (spec["rule"], spec["test_outcome"]) == ("practice_standard", outcome)
 
 
 def test_audit_cli_judges_an_unseen_page(tmp_path: Path, shared_dir: Path) -> None:

@@ -86,6 +86,19 @@ def test_context_facts_file_validates(tmp_path) -> None:
     assert exc.value.row == 3 and exc.value.field == "topic"
 
 
+def test_practice_facts_need_a_known_stance(tmp_path) -> None:
+    facts = load_facts()
+    prac = facts[facts["topic"] == "practice"]
+    assert set(prac["value"]) == {"expected", "against", "rationale"}
+    bad = tmp_path / "f.csv"
+    rows = prac.head(2).copy()
+    rows.loc[rows.index[1], "value"] = "recommended-ish"
+    rows.to_csv(bad, index=False)
+    with pytest.raises(InputError) as exc:
+        load_facts(bad)
+    assert exc.value.row == 3 and exc.value.field == "value" and "expected" in str(exc.value)
+
+
 def test_studies_from_facts_reads_intervention_and_population(shared_dir) -> None:
     st = studies_from_facts()
     r = st.loc["bloch2012_openlabel"]

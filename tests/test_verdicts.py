@@ -389,6 +389,63 @@ def test_infusions_to_response_against_the_median() -> None:
     assert verdicts.rule_infusions_to_response({**c, "claimed": "3"}, eb(facts=f)).verdict == "supported"
 
 
+# ------------------------------------------------------------------- practice standards (supervision)
+
+def practice(fid: str, key: str, value: str, design: str = "guideline", statement: str = "") -> dict:
+    return fact(fid, "practice", key, value, design=design, value_low="2025", unit="year of guidance",
+                statement=statement or f"guidance {fid} on {key}")
+
+
+def test_practice_the_guidance_asks_for_is_supported_at_low_certainty() -> None:
+    c = claim("practice_standard", test_outcome="monitoring_during_dose", scope="general", category="protocol")
+    v = verdicts.judge(c, eb(facts=[practice("asa", "treatment_plan+monitoring_during_dose", "expected")]))
+    assert (v.verdict, v.certainty, v.facts) == ("supported", "low", ["asa"])
+    assert "monitoring_during_dose: guidance asks for it" in v.reason and "2025" in v.reason
+    # no guidance names the practice -> no evidence (not 'supported' by default)
+    v = verdicts.judge(c, eb(facts=[practice("asa", "treatment_plan", "expected")]))
+    assert v.verdict == "no_evidence" and "states 'monitoring_during_dose'" in v.reason
+
+
+def test_practice_guidance_is_downgraded_for_esketamine_and_secondary_sources() -> None:
+    c = claim("practice_standard", test_outcome="post_dose_observation", scope="general")
+    rems = practice("rems", "post_dose_observation", "expected", "regulatory_record", "esketamine REMS: watched 2 h")
+    v = verdicts.rule_practice_standard(c, eb(facts=[rems]))
+    assert (v.verdict, v.certainty) == ("supported", "very_low")
+    assert any(d.startswith("indirectness: esketamine") for d in v.downgrades)
+    apa = practice("apa", "post_dose_observation", "expected", "consensus_secondary")
+    v = verdicts.rule_practice_standard(c, eb(facts=[apa]))
+    assert v.certainty == "very_low" and any("secondary summary" in d for d in v.downgrades)
+    # a direct guideline next to them decides: back to low, every source listed
+    v = verdicts.rule_practice_standard(c, eb(facts=[rems, apa, practice("asa", "post_dose_observation", "expected")]))
+    assert v.certainty == "low" and v.facts == ["apa", "asa", "rems"]
+    # time-course data are listed as the rationale but never graded as guidance
+    why = fact("bp", "practice", "post_dose_observation", "rationale", value_low="1.5", unit="hours to baseline", n="49")
+    v = verdicts.rule_practice_standard(c, eb(facts=[why]))
+    assert v.verdict == "no_evidence" and "1.5 hours to baseline (n=49)" in v.reason
+
+
+def test_self_guided_use_conflicts_with_guidance() -> None:
+    c = claim("practice_standard", test_outcome="unsupervised_use", scope="general")
+    fda = practice("fda", "unsupervised_use", "against", "regulatory_record", "FDA warning: home use, slowed breathing")
+    v = verdicts.judge(c, eb(facts=[fda]))
+    assert (v.verdict, v.certainty) == ("contradicted", "low") and "warns against it" in v.reason
+    # only indirect (esketamine) guidance against it: very low certainty -> not_supported, saying why
+    rems = practice("rems", "unsupervised_use", "against", "regulatory_record", "esketamine REMS: never for home use")
+    v = verdicts.judge(c, eb(facts=[rems]))
+    assert (v.verdict, v.certainty) == ("not_supported", "very_low") and "not called contradicted" in v.reason
+
+
+def test_practice_requirement_no_guidance_states_is_only_partly_supported() -> None:
+    c = claim("practice_standard", test_outcome="psychiatric_evaluation+specialist_credential", scope="general")
+    facts = [practice("apa", "psychiatric_evaluation", "expected")]
+    v = verdicts.judge(c, eb(facts=facts))
+    assert v.verdict == "partly_supported"
+    assert "general requirement (psychiatric_evaluation) is in guidance; no guidance states specialist_credential" in v.reason
+    both = facts + [practice("cred", "specialist_credential", "expected")]
+    assert verdicts.judge(c, eb(facts=both)).verdict == "supported"
+    assert verdicts.judge(c, eb(facts=[])).verdict == "no_evidence"
+
+
 def test_judge_refuses_to_cite_unknown_studies() -> None:
     e = eb([study("a", "rct_parallel", 20)], [finding("a", 2, True, True)])
     e.known_ids = frozenset()
