@@ -15,7 +15,6 @@ synthetic tables built by hand.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from scipy import stats
 from evidence_review import paths
 from evidence_review.errors import InputError
 from evidence_review.tables import read_csv_strict
+from evidence_review.snapshot import read_jsonl
 
 RCT_DESIGNS = frozenset({"rct_parallel", "rct_crossover"})
 CONTROLLED_DESIGNS = RCT_DESIGNS | {"controlled_nonrandomized"}
@@ -148,51 +148,44 @@ def studies_from_facts(path: str | Path | None = None) -> pd.DataFrame:
     if not path.is_file():
         raise InputError("studies facts not found (set EVIDENCE_REVIEW_SHARED)", file=path)
     rows = []
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                d = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"invalid JSON: {exc}", file=path, row=lineno) from exc
-            pop = d.get("population") or {}
-            iv = d.get("intervention") or {}
-            n_an = _first_int(d.get("n_analyzed"))
-            n_rand = _first_int(d.get("n_randomized"))
-            n = n_rand or n_an or _first_int(pop.get("n"))
-            results = (d.get("outcomes") or {}).get("results") or []
-            rows.append({
-                "study_id": d["record_id"],
-                "record_type": d.get("record_type") or "",
-                "first_author": d.get("first_author") or "",
-                "year": d.get("year"),
-                "journal": _text(d.get("journal")),
-                "title": d.get("title") or "",
-                "pmid": d.get("pmid") or "",
-                "pmcid": d.get("pmcid") or "",
-                "doi": d.get("doi") or "",
-                "nct_id": d.get("nct_id") or "",
-                "design": DESIGN_ALIASES.get(d.get("design") or "", d.get("design") or ""),
-                "n": n,
-                "n_randomized": n_rand,
-                "n_analyzed": n_an,
-                "population": "; ".join(f"{k}: {_text(v)}" for k, v in pop.items() if v not in (None, "")),
-                "treatment_resistant": _treatment_resistant(pop),
-                "adolescent": "adolescent" in _text(pop.get("age_group")).lower(),
-                "drug": _text(iv.get("drug")),
-                "dose": _text(iv.get("dose")),
-                "route": _text(iv.get("route")),
-                "infusion_duration": _text(iv.get("infusion_duration")),
-                "n_infusions": _text(iv.get("n_infusions")),
-                "spacing": _text(iv.get("spacing") or iv.get("duration")),
-                "concomitant": _text(iv.get("concomitant_therapy")),
-                "control": _text(d.get("control")),
-                "adverse_events": _text(d.get("adverse_events")),
-                "results_text": " | ".join(f"{_text(r.get('measure'))}: {_text(r.get('value'))}" for r in results),
-                "registry_status": _text((d.get("registration") or {}).get("status")),
-                "source_url": (d.get("source_urls") or [""])[0],
-            })
+    for _, d in read_jsonl(path):
+        pop = d.get("population") or {}
+        iv = d.get("intervention") or {}
+        n_an = _first_int(d.get("n_analyzed"))
+        n_rand = _first_int(d.get("n_randomized"))
+        n = n_rand or n_an or _first_int(pop.get("n"))
+        results = (d.get("outcomes") or {}).get("results") or []
+        rows.append({
+            "study_id": d["record_id"],
+            "record_type": d.get("record_type") or "",
+            "first_author": d.get("first_author") or "",
+            "year": d.get("year"),
+            "journal": _text(d.get("journal")),
+            "title": d.get("title") or "",
+            "pmid": d.get("pmid") or "",
+            "pmcid": d.get("pmcid") or "",
+            "doi": d.get("doi") or "",
+            "nct_id": d.get("nct_id") or "",
+            "design": DESIGN_ALIASES.get(d.get("design") or "", d.get("design") or ""),
+            "n": n,
+            "n_randomized": n_rand,
+            "n_analyzed": n_an,
+            "population": "; ".join(f"{k}: {_text(v)}" for k, v in pop.items() if v not in (None, "")),
+            "treatment_resistant": _treatment_resistant(pop),
+            "adolescent": "adolescent" in _text(pop.get("age_group")).lower(),
+            "drug": _text(iv.get("drug")),
+            "dose": _text(iv.get("dose")),
+            "route": _text(iv.get("route")),
+            "infusion_duration": _text(iv.get("infusion_duration")),
+            "n_infusions": _text(iv.get("n_infusions")),
+            "spacing": _text(iv.get("spacing") or iv.get("duration")),
+            "concomitant": _text(iv.get("concomitant_therapy")),
+            "control": _text(d.get("control")),
+            "adverse_events": _text(d.get("adverse_events")),
+            "results_text": " | ".join(f"{_text(r.get('measure'))}: {_text(r.get('value'))}" for r in results),
+            "registry_status": _text((d.get("registration") or {}).get("status")),
+            "source_url": (d.get("source_urls") or [""])[0],
+        })
     return pd.DataFrame(rows).set_index("study_id", drop=False).rename_axis(None)
 
 

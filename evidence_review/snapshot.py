@@ -185,7 +185,8 @@ def _validate_ids(entry: _Entry, file: Path) -> None:
             raise InputError(f"malformed identifier {value!r}", file=file, row=entry.line, field=name)
 
 
-def _read_jsonl(path: Path) -> list[tuple[int, dict]]:
+def read_jsonl(path: Path) -> list[tuple[int, dict]]:
+    """(line number, object) for each non-blank line of a JSON-lines facts file; errors name file and line."""
     if not path.exists():
         raise InputError("facts file not found", file=path)
     rows = []
@@ -412,7 +413,7 @@ def build_snapshot(facts_dir: str | Path | None = None) -> tuple[pd.DataFrame, d
     entries: list[_Entry] = []
     per_file: dict[str, int] = {}
     for name, path in files.items():
-        parsed = _read_jsonl(path)
+        parsed = read_jsonl(path)
         per_file[name] = len(parsed)
         make = _entry_from_study if name == "studies.jsonl" else _entry_from_bib
         entries += [make(number, obj, path) for number, obj in parsed]

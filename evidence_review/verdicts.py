@@ -402,13 +402,7 @@ def rule_onset(claim: dict, eb: EvidenceBase) -> Verdict:
     # a study that saw no acute effect at all (nothing within 72 h) also speaks against "it works fast"
     acute = f_all[f_all["hours_from"].fillna(math.inf) <= max(win[1], ACUTE_HOURS)]
     f = pd.concat([f, acute[(acute["favours"] == False) & ~acute.index.isin(f.index)]])  # noqa: E712
-    ids = list(dict.fromkeys(f["study_id"]))
-    ctrl_pos = f[f["controlled"] & (f["favours"] == True) & (f["significant"] == True)]  # noqa: E712
-    fav = f[f["favours"] == True]  # noqa: E712
-    null_studies = sorted(set(f[f["favours"] == False]["study_id"]) - set(fav["study_id"]))  # noqa: E712
-    rct, downs = _study_downgrades(eb, ids, pop)
-    if null_studies and not fav.empty:
-        downs.append(f"inconsistency: no acute benefit in {', '.join(null_studies)}")
+    ids, ctrl_pos, fav, null_studies, rct, downs = _weigh_findings(eb, f, pop, "no acute benefit")
     if not ctrl_pos.empty:
         v = "partly_supported" if null_studies else "supported"
     elif not fav.empty:
@@ -416,6 +410,21 @@ def rule_onset(claim: dict, eb: EvidenceBase) -> Verdict:
     else:
         v = "not_supported"
     return _mk(v, rct, downs, f"within {win[1]:g} h: {_describe(eb, f)}", ids)
+
+
+def _weigh_findings(eb: EvidenceBase, f: pd.DataFrame, pop: str, null_phrase: str):
+    """Split timed OCD findings into significant controlled benefits, any benefit and studies with none.
+
+    Returns (study ids, controlled significant rows, favourable rows, null-only studies, any RCT,
+    downgrades); a null study beside favourable ones is an inconsistency downgrade."""
+    ids = list(dict.fromkeys(f["study_id"]))
+    ctrl_pos = f[f["controlled"] & (f["favours"] == True) & (f["significant"] == True)]  # noqa: E712
+    fav = f[f["favours"] == True]  # noqa: E712
+    null_studies = sorted(set(f[f["favours"] == False]["study_id"]) - set(fav["study_id"]))  # noqa: E712
+    rct, downs = _study_downgrades(eb, ids, pop)
+    if null_studies and not fav.empty:
+        downs.append(f"inconsistency: {null_phrase} in {', '.join(null_studies)}")
+    return ids, ctrl_pos, fav, null_studies, rct, downs
 
 
 def rule_durability(claim: dict, eb: EvidenceBase) -> Verdict:
@@ -438,13 +447,7 @@ def rule_durability(claim: dict, eb: EvidenceBase) -> Verdict:
         ids = list(dict.fromkeys(ctrl_fav_all["study_id"]))
         rct, downs = _study_downgrades(eb, ids, pop)
         return _mk("not_supported", rct, downs, f"no OCD outcome measured at >= {win[1]:g} h; {longest_txt}", ids)
-    ids = list(dict.fromkeys(f["study_id"]))
-    ctrl_pos = f[f["controlled"] & (f["favours"] == True) & (f["significant"] == True)]  # noqa: E712
-    fav = f[f["favours"] == True]  # noqa: E712
-    null_studies = sorted(set(f[f["favours"] == False]["study_id"]) - set(fav["study_id"]))  # noqa: E712
-    rct, downs = _study_downgrades(eb, ids, pop)
-    if null_studies and not fav.empty:
-        downs.append(f"inconsistency: benefit not kept in {', '.join(null_studies)}")
+    ids, ctrl_pos, fav, null_studies, rct, downs = _weigh_findings(eb, f, pop, "benefit not kept")
     if not ctrl_pos.empty:
         v = "partly_supported" if null_studies else "supported"
     elif not fav.empty:
