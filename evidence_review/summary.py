@@ -56,7 +56,7 @@ def study_table(ctx: "ReportContext") -> pd.DataFrame:
             (f"PMID:{s['pmid']}" if s["pmid"] else s["pmcid"] or (f"DOI:{s['doi']}" if s["doi"] else s["source_url"]))
         dose_route = ", ".join(x for x in (s["drug"], s["dose"], s["route"], s["n_infusions"] and f"{s['n_infusions']} dose(s)") if x)
         rows.append({
-            "study": f"{s['first_author'].split()[0] if s['first_author'] else sid} {_year(s['year'])}".strip(),
+            "study": _study_label(s, sid),
             "study_id": sid, "design": s["design"], "n": "" if pd.isna(s["n"]) else int(s["n"]),
             "population": _short(re.sub(r"^n: \d+; ", "", str(s["population"])).replace("_", " "), 90), "dose / route": _short(dose_route, 90),
             "comparator": _short(s["control"] or "none", 50), "outcome": _short(outcome, 120),
@@ -152,8 +152,17 @@ def html_table(df: pd.DataFrame, columns: Iterable[str] | None = None, table_id:
             + "\n</tbody></table></div>")
 
 
-POOLED_COLS = ("analysis", "k", "study_ids", "events", "n_total", "measure", "method", "estimate (95% CI)",
+POOLED_COLS = ("analysis", "role", "k", "study_ids", "events", "n_total", "measure", "method", "estimate (95% CI)",
                "prediction interval", "I²", "tau²")
+
+
+def _study_label(s: dict, sid: str) -> str:
+    """'Mangas Palma 2024' from 'Mangas Palma I' (surname = all but the initials); the study id when the
+    first author is unknown."""
+    author = str(s.get("first_author") or "").split()
+    if author and len(author) > 1 and author[-1].isupper() and len(author[-1]) <= 3:
+        author = author[:-1]
+    return f"{' '.join(author) if author else sid} {_year(s['year'])}".strip()
 
 
 def pooled_view(pooled: pd.DataFrame) -> pd.DataFrame:
@@ -167,13 +176,19 @@ def pooled_view(pooled: pd.DataFrame) -> pd.DataFrame:
         plo, phi = (r["back_pi_low"], r["back_pi_high"]) if use_back else (r["pi_low"], r["pi_high"])
         scale = f" ({r['back_scale']})" if use_back else ""
         rows.append({
-            "analysis": r["analysis"], "k": r["k"], "study_ids": r["study_ids"], "events": _fmt(r.get("events")),
-            "n_total": _fmt(r.get("n_total")), "measure": f"{r['measure']}{scale}", "method": r["method"],
+            "analysis": r["analysis"], "role": "primary" if _truthy(r.get("primary")) else "sensitivity",
+            "k": r["k"], "study_ids": r["study_ids"], "events": _fmt(r.get("events")),
+            "n_total": _fmt(r.get("n_total")), "measure": f"{r['measure']}{scale}",
+            "method": r["method"] + (" + Knapp-Hartung" if r.get("test") == "knha" else ""),
             "estimate (95% CI)": f"{est:.2f} ({lo:.2f} to {hi:.2f})",
             "prediction interval": f"{plo:.2f} to {phi:.2f}" if not pd.isna(plo) else "",
             "I²": f"{r['i2']:.0f}%" if not pd.isna(r["i2"]) else "", "tau²": f"{r['tau2']:.3g}",
         })
     return pd.DataFrame(rows, columns=POOLED_COLS)
+
+
+def _truthy(x: Any) -> bool:
+    return str(x).strip().lower() in ("true", "1", "yes")
 
 
 def _fmt(x: Any) -> str:
