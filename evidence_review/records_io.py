@@ -61,8 +61,26 @@ def csv_field(cell: str) -> str:
     return cell
 
 
+def _cell(v) -> str:
+    return "" if v is None else str(v)
+
+
 def csv_line(row: dict) -> str:
-    return ",".join([csv_field(c) for c in csv_cells(row)]) + "\n"
+    """One row as a CSV line, the same bytes as ``csv_field`` over ``csv_cells`` (tested), built faster.
+
+    The hot path of ``parse``: the cells are listed directly, and when no cell holds a quote or a line
+    break (almost every row) the only quoting left to decide is for commas, tested inline.
+    """
+    cells = [
+        row["pmid"], _cell(row["version"]), row["title"], row["abstract"], row["journal"], _cell(row["year"]),
+        row["pub_date"], "; ".join(row["authors"]), "; ".join(row["publication_types"]),
+        "; ".join(row["mesh_terms"]), "; ".join(row["keywords"]), row["doi"], row["pmcid"], row["language"],
+        _cell(row["retracted"]), row["entrez_date"],
+    ]
+    text = "".join(cells)
+    if '"' in text or "\n" in text or "\r" in text:
+        return ",".join([csv_field(c) for c in cells]) + "\n"
+    return ",".join([f'"{c}"' if "," in c else c for c in cells]) + "\n"
 
 
 def _stream_rows(rows: Iterable[dict], fh: IO[str], bar=None) -> tuple[int, list[str]]:
