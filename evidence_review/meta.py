@@ -161,14 +161,26 @@ def tau2_pm(y: np.ndarray, v: np.ndarray, control: Control = Control()) -> float
     Q_gen(0) <= k-1 means no root in [0, ∞): τ² = 0 (the floor).
     """
     k = len(y)
-    f = lambda t2: generalised_q(t2, y, v) - (k - 1)  # noqa: E731 - tiny local objective
-    if k < 2 or f(0.0) <= 0:
+    if k < 2:
+        return 0.0
+    root = _solve_generalised_q(y, v, k - 1, control)
+    if math.isinf(root):
+        raise EvidenceReviewError("Paule-Mandel: no root below tau2_max; raise Control.tau2_max")
+    return root
+
+
+def _solve_generalised_q(y: np.ndarray, v: np.ndarray, target: float, control: Control) -> float:
+    """τ² at which the generalised Q equals ``target`` (Q decreases in τ²): 0 when Q(0) is already at or
+    below it (the floor), inf when no root lies below ``control.tau2_max``. Shared by Paule-Mandel and the
+    Q-profile interval, which are the same equation with different targets."""
+    f = lambda t2: generalised_q(t2, y, v) - target  # noqa: E731 - tiny local objective
+    if f(0.0) <= 0:
         return 0.0
     hi = max(1.0, float(np.var(y)) * 10)
     while f(hi) > 0:
         hi *= 10
         if hi > control.tau2_max:
-            raise EvidenceReviewError("Paule-Mandel: no root below tau2_max; raise Control.tau2_max")
+            return float("inf")
     return float(optimize.brentq(f, 0.0, hi, xtol=min(control.tol, 1e-10), maxiter=500))
 
 
@@ -241,18 +253,7 @@ def q_profile_ci(yi, vi, level: float = 0.95, control: Control = Control()) -> t
     q_hi = stats.chi2.isf(a, k - 1)      # for the lower bound
     q_lo = stats.chi2.ppf(a, k - 1)      # for the upper bound
 
-    def solve(target: float) -> float:
-        f = lambda t2: generalised_q(t2, y, v) - target  # noqa: E731
-        if f(0.0) <= 0:
-            return 0.0
-        hi = max(1.0, float(np.var(y)) * 10)
-        while f(hi) > 0:
-            hi *= 10
-            if hi > control.tau2_max:
-                return float("inf")
-        return float(optimize.brentq(f, 0.0, hi, xtol=min(control.tol, 1e-10), maxiter=500))
-
-    return solve(q_hi), solve(q_lo)
+    return _solve_generalised_q(y, v, q_hi, control), _solve_generalised_q(y, v, q_lo, control)
 
 
 # ---------------------------------------------------------------------------------------------
