@@ -79,18 +79,12 @@ def _design_cues(text: str, base: float) -> DesignLabel | None:
         return DesignLabel("rct_crossover", base - 0.1, f"text describes a blinded/controlled '{cross}' study")
     if rand:
         return DesignLabel("rct_parallel", base, f"text says '{rand}' (no crossover cue)")
-    cue = _has(text, *_OPEN)
-    if cue:
-        return DesignLabel("open_label_single_arm", base, f"text says '{cue}'")
-    cue = _has(text, *_CHART)
-    if cue:
-        return DesignLabel("retrospective_chart_review", base, f"text says '{cue}'")
-    cue = _has(text, *_MANY_CASES)
-    if cue:
-        return DesignLabel("case_series", base, f"text says '{cue}'")
-    cue = _has(text, *_ONE_CASE)
-    if cue:
-        return DesignLabel("case_report", base, f"text says '{cue}'")
+    # first matching cue wins: the order encodes precedence (a chart review of cases is not a case report)
+    for patterns, label in ((_OPEN, "open_label_single_arm"), (_CHART, "retrospective_chart_review"),
+                            (_MANY_CASES, "case_series"), (_ONE_CASE, "case_report")):
+        cue = _has(text, *patterns)
+        if cue:
+            return DesignLabel(label, base, f"text says '{cue}'")
     return None
 
 
