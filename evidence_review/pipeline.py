@@ -20,10 +20,10 @@ from evidence_review.errors import InputError
 
 # name -> "module:function". Order matters.
 STAGES: dict[str, str] = {
-    "records": "evidence_review.screening:report_stage",   # snapshot -> designs -> screening -> PRISMA
-    "effects": "evidence_review.synthesis:report_stage",    # extraction -> effects -> pooled -> forest plots
-    "claims": "evidence_review.verdicts:report_stage",      # claims registry -> verdicts
-    "summary": "evidence_review.summary:report_stage",      # summary.md / summary.html
+    "records": "evidence_review.review.screening:report_stage",   # snapshot -> designs -> screening -> PRISMA
+    "effects": "evidence_review.stats.synthesis:report_stage",    # extraction -> effects -> pooled -> forest plots
+    "claims": "evidence_review.claims.verdicts:report_stage",      # claims registry -> verdicts
+    "summary": "evidence_review.report.summary:report_stage",      # summary.md / summary.html
 }
 
 

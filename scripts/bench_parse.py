@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         _run_worker(*args.worker)
         return 0
     if args.generate:
-        from evidence_review.synthetic_pubmed import generate_records, write_xml
+        from evidence_review.pubmed.synthetic import generate_records, write_xml
 
         n, seed, xml, gz = args.generate
         records = generate_records(int(n), seed=int(seed))

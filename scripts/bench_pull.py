@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from eutils_standin import EutilsStandin, standin_records  # noqa: E402
 
-from evidence_review.entrez import EntrezClient  # noqa: E402
-from evidence_review.pull import pull  # noqa: E402
+from evidence_review.pubmed.client import EntrezClient  # noqa: E402
+from evidence_review.pubmed.pull import pull  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,7 +15,7 @@ import sys
 
 from evidence_review import paths
 from evidence_review.errors import InputError
-from evidence_review.snapshot import load_manifest, snapshot_dir, write_snapshot
+from evidence_review.review.snapshot import load_manifest, snapshot_dir, write_snapshot
 
 
 def main(argv: list[str] | None = None) -> int:

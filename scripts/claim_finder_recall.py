@@ -1,7 +1,7 @@
 """Recall of the claim finder (``audit``) against the curated registry, per seed page and overall.
 
 A registry claim counts as found when a candidate sentence contains its quote or holds >= 60% of its
-words (evidence_review.claims.covers). Note: the cue patterns were written while reading these same
+words (evidence_review.claims.registry.covers). Note: the cue patterns were written while reading these same
 five pages, so this is in-sample recall; a new page will do worse.
 
     python scripts/claim_finder_recall.py
@@ -9,7 +9,8 @@ five pages, so this is in-sample recall; a new page will do worse.
 
 from __future__ import annotations
 
-from evidence_review import claims, paths
+from evidence_review import paths
+from evidence_review.claims import registry as claims
 
 
 def main() -> int:

@@ -23,8 +23,8 @@ NB01 = [
     new_code_cell(
         "from evidence_review import design, paths, snapshot\n"
         "from evidence_review.pipeline import ReportContext\n"
-        "from evidence_review.screening import build_records_table\n"
-        "from evidence_review.topic import load_topic"
+        "from evidence_review.review.screening import build_records_table\n"
+        "from evidence_review.review.topic import load_topic"
     ),
     new_markdown_cell("## Topic: the PubMed query and the date window"),
     new_code_cell(
@@ -79,7 +79,7 @@ NB02 = [
         "import pandas as pd\n"
         "from evidence_review import design, paths, screening\n"
         "from evidence_review.pipeline import ReportContext\n"
-        "from evidence_review.snapshot import load_records\n"
+        "from evidence_review.review.snapshot import load_records\n"
         "pd.set_option('display.max_colwidth', 120)\n"
         "pd.set_option('display.max_rows', 100)"
     ),

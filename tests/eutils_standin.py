@@ -14,7 +14,7 @@ Faults (``inject(kind, times=1, endpoint=None)``; each matching request consumes
 ``503``, ``500``, ``429`` (with Retry-After), ``truncate`` (HTTP 200 with half the body),
 ``reset`` (TCP reset, no reply), ``stall`` (sleeps ``stall_seconds`` before answering).
 
-Corpus: :class:`evidence_review.synthetic_pubmed.SyntheticRecord` objects; the publication date (pdat)
+Corpus: :class:`evidence_review.pubmed.synthetic.SyntheticRecord` objects; the publication date (pdat)
 comes from the record's PubDate and the modification date (mdat) from its DateRevised, so ``modify()``
 (which bumps DateRevised to today) is visible to ``datetype=mdat`` searches, as on PubMed.
 """
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterable, Sequence
 
-from evidence_review import synthetic_pubmed as sp
+from evidence_review.pubmed import synthetic as sp
 
 FAULTS = ("503", "500", "429", "truncate", "reset", "stall")
 
@@ -360,7 +360,7 @@ def client_for(standin: "EutilsStandin", read_timeout: float = 0.4, **kw):
     """An EntrezClient aimed at ``standin`` with test-sized backoff and timeouts and no secrets.
 
     Each call gets a fresh limiter so a test's server counts only its own requests."""
-    from evidence_review.entrez import EntrezClient, RateLimiter
+    from evidence_review.pubmed.client import EntrezClient, RateLimiter
 
     kw.setdefault("backoff", 0.02)
     kw.setdefault("api_key", "")

@@ -19,8 +19,8 @@ def run(args: argparse.Namespace) -> int:
 
     from evidence_review.errors import InputError
     from evidence_review.pipeline import ReportContext, run as run_pipeline
-    from evidence_review import claims, verdicts
-    from evidence_review.evidence_base import build, load_facts, studies_from_facts
+    from evidence_review.claims import registry as claims, verdicts
+    from evidence_review.claims.evidence_base import build, load_facts, studies_from_facts
     from evidence_review.tables import to_csv_text, write_table
     import tempfile
 

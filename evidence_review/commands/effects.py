@@ -24,7 +24,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from evidence_review import effects, extraction
+    from evidence_review.stats import effects, extraction
     from evidence_review.tables import write_table
 
     df = extraction.effect_inputs(args.input, args.measure, add=args.add, to=args.to)

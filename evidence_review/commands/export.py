@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from evidence_review.errors import InputError
-    from evidence_review.store import export_table
+    from evidence_review.pubmed.store import export_table
 
     out = Path(args.out)
     fmt = args.format or out.suffix.lower().lstrip(".")

@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
 
     import pandas as pd
 
-    from evidence_review import extraction, meta
+    from evidence_review.stats import extraction, meta
 
     df = extraction.effect_inputs(args.input, args.measure, add=args.add, to=args.to)
     ni = pd.to_numeric(df["ni"], errors="coerce").to_numpy() if "ni" in df.columns else None

@@ -30,7 +30,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from evidence_review.atomic import atomic_write_text
     from evidence_review.errors import InputError
-    from evidence_review.records_io import write_records
+    from evidence_review.pubmed.records_io import write_records
 
     suffix = args.out.suffix.lower()
     if suffix not in (".csv", ".parquet", ".pq"):

@@ -8,7 +8,7 @@ HELP = "search PubMed (E-utilities) and store the records in a resumable, immuta
 
 
 def _batch_size(text: str) -> int:
-    from evidence_review.pull import MAX_BATCH_SIZE
+    from evidence_review.pubmed.pull import MAX_BATCH_SIZE
 
     try:
         value = int(text)
@@ -34,12 +34,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from evidence_review.pull import pull
+    from evidence_review.pubmed.pull import pull
 
     topic_name, date_range = None, None
     query = args.query
     if args.topic:
-        from evidence_review.topic import load_topic
+        from evidence_review.review.topic import load_topic
 
         topic = load_topic(args.topic)
         query, topic_name, date_range = topic.query, topic.name, topic.pubmed_date_range

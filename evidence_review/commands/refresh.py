@@ -18,7 +18,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from evidence_review.errors import InputError
-    from evidence_review.pull import MAX_BATCH_SIZE, refresh
+    from evidence_review.pubmed.pull import MAX_BATCH_SIZE, refresh
 
     if not 1 <= args.batch_size <= MAX_BATCH_SIZE:
         raise InputError(f"--batch-size must be 1..{MAX_BATCH_SIZE}", field="batch-size")

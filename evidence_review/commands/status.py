@@ -13,7 +13,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from evidence_review.store import Store
+    from evidence_review.pubmed.store import Store
 
     with Store(args.store, create=False) as store:
         counts = store.counts()

@@ -1,0 +1,1 @@
+"""Claims: the registry, the evidence base, the verdict rules."""

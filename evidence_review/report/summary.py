@@ -1,0 +1,345 @@
+"""The pipeline's "summary" stage: ``reports/summary.md`` and a self-contained ``reports/summary.html``.
+
+Both are built from the tables earlier stages left in the context (records, PRISMA, effects, pooled,
+claims) - nothing is recomputed here. The HTML embeds every figure as a ``data:image/svg+xml``
+URI (SVG text is the same on every platform, unlike rasterised PNG bytes), uses no external file,
+font or script source, and carries no clock time: the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import importlib.metadata
+import platform
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from evidence_review import __version__  # noqa: E402
+from evidence_review.atomic import atomic_write_text  # noqa: E402
+from evidence_review.claims.evidence_base import PRIMARY_DESIGNS, RCT_DESIGNS  # noqa: E402
+from evidence_review.figures import save_figure  # noqa: E402
+from evidence_review.claims.verdicts import VERDICTS  # noqa: E402
+
+if TYPE_CHECKING:  # pragma: no cover
+    from evidence_review.pipeline import ReportContext
+
+VERDICT_COLOURS = {
+    "supported": "#1b7837", "partly_supported": "#a6dba0", "not_supported": "#f4a582",
+    "contradicted": "#b2182b", "no_evidence": "#bababa", "not_testable": "#e0e0e0",
+}
+LIBRARIES = ("pandas", "numpy", "scipy", "statsmodels", "matplotlib", "lxml", "requests")
+
+
+# ------------------------------------------------------------------------------------------- data
+
+def study_table(ctx: "ReportContext") -> pd.DataFrame:
+    """Included primary studies with design, n, population, dosing, comparator and their effects."""
+    eb = ctx.facts.get("evidence_base")
+    if eb is None:
+        return pd.DataFrame()
+    st = eb.studies[eb.studies["included"].astype(bool) & eb.studies["design"].isin(PRIMARY_DESIGNS)]
+    effects = ctx.tables.get("effects", pd.DataFrame())
+    rows = []
+    for sid, s in st.sort_values(["year", "study_id"], kind="mergesort").iterrows():
+        eff = effects[effects["study_id"] == sid] if not effects.empty else effects
+        outcome = "; ".join(f"{r['outcome']} ({r['timepoint']})" for _, r in eff.iterrows()) if len(eff) else "no extractable numbers"
+        effect = "; ".join(str(r["effect_label"]) for _, r in eff.iterrows()) if len(eff) else ""
+        src = "; ".join(dict.fromkeys(str(r["source"]) for _, r in eff.iterrows())) if len(eff) else \
+            (f"PMID:{s['pmid']}" if s["pmid"] else s["pmcid"] or (f"DOI:{s['doi']}" if s["doi"] else s["source_url"]))
+        dose_route = ", ".join(x for x in (s["drug"], s["dose"], s["route"], s["n_infusions"] and f"{s['n_infusions']} dose(s)") if x)
+        rows.append({
+            "study": _study_label(s, sid),
+            "study_id": sid, "design": s["design"], "n": "" if pd.isna(s["n"]) else int(s["n"]),
+            "population": _short(re.sub(r"^n: \d+; ", "", str(s["population"])).replace("_", " "), 90), "dose / route": _short(dose_route, 90),
+            "comparator": _short(s["control"] or "none", 50), "outcome": _short(outcome, 120),
+            "effect (95% CI)": _short(effect, 140), "source": src,
+        })
+    return pd.DataFrame(rows)
+
+
+def _short(text: Any, n: int) -> str:
+    text = re.sub(r"\s+", " ", str(text or "")).strip()
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+
+
+def glance(ctx: "ReportContext", studies: pd.DataFrame) -> dict[str, Any]:
+    manifest = ctx.facts.get("snapshot_manifest") or {}
+    prisma = ctx.facts.get("prisma") or {}
+    by_design = studies["design"].value_counts().sort_index() if not studies.empty else pd.Series(dtype=int)
+    n_total = int(pd.to_numeric(studies.get("n", pd.Series(dtype=float)), errors="coerce").fillna(0).sum()) if not studies.empty else 0
+    rct = studies[studies["design"].isin(RCT_DESIGNS)] if not studies.empty else studies
+    return {
+        "snapshot_date": manifest.get("compiled") or manifest.get("snapshot_date") or "unknown",
+        "identified": prisma.get("identified", ""), "screened": prisma.get("screened", ""),
+        "included": prisma.get("included", len(studies)), "by_design": by_design, "participants": n_total,
+        "rct_k": len(rct), "rct_n": int(pd.to_numeric(rct.get("n", pd.Series(dtype=float)), errors="coerce").fillna(0).sum()) if len(rct) else 0,
+    }
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version(), "evidence-review": __version__}
+    for lib in LIBRARIES:
+        try:
+            out[lib] = importlib.metadata.version(lib)
+        except importlib.metadata.PackageNotFoundError:
+            out[lib] = "not installed"
+    return out
+
+
+# ---------------------------------------------------------------------------------------- figures
+
+def verdict_figure(claims: pd.DataFrame, by: str = "seed_file") -> "matplotlib.figure.Figure":
+    """Stacked horizontal bars: number of claims per verdict, for each clinic (or category)."""
+    counts = pd.crosstab(claims[by], claims["verdict"]).reindex(columns=list(VERDICTS), fill_value=0)
+    counts = counts.sort_index(ascending=False)
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(counts) + 1.6))
+    left = pd.Series(0, index=counts.index)
+    for verdict in VERDICTS:
+        ax.barh(counts.index, counts[verdict], left=left, color=VERDICT_COLOURS[verdict],
+                edgecolor="white", label=verdict.replace("_", " "))
+        left = left + counts[verdict]
+    ax.set_xlabel("claims")
+    ax.set_title(f"Verdicts by {'clinic page' if by == 'seed_file' else by}")
+    ax.legend(ncol=3, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18 if len(counts) > 6 else -0.3), frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def _svg_uri(path: Path) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+# ------------------------------------------------------------------------------------- rendering
+
+def _md_cell(x: Any) -> str:
+    return str("" if x is None or (isinstance(x, float) and pd.isna(x)) else x).replace("|", "\\|").replace("\n", " ")
+
+
+def md_table(df: pd.DataFrame, columns: Iterable[str] | None = None) -> str:
+    cols = list(columns or df.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for rec in df[cols].itertuples(index=False):
+        lines.append("| " + " | ".join(_md_cell(v) for v in rec) + " |")
+    return "\n".join(lines)
+
+
+def html_table(df: pd.DataFrame, columns: Iterable[str] | None = None, table_id: str = "", verdict_col: bool = False) -> str:
+    cols = list(columns or df.columns)
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+    body = []
+    for rec in df[cols].to_dict("records"):
+        cells: list[str] = []
+        for c in cols:
+            v = html.escape(_md_cell(rec[c]).replace("\\|", "|"))
+            if verdict_col and c == "verdict":
+                cells.append(f'<td class="v-{v}">{v.replace("_", " ")}</td>')
+            elif c in ("source", "studies", "study_id", "study") or v.startswith("http"):
+                cells.append(f'<td class="id">{v}</td>')  # long identifiers and URLs may break anywhere
+            else:
+                cells.append(f"<td>{v}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    tid = f' id="{table_id}"' if table_id else ""
+    return (f'<div class="scroll"><table{tid}><thead><tr>{head}</tr></thead><tbody>\n' + "\n".join(body)
+            + "\n</tbody></table></div>")
+
+
+POOLED_COLS = ("analysis", "role", "k", "study_ids", "events", "n_total", "measure", "method", "estimate (95% CI)",
+               "prediction interval", "I²", "tau²")
+
+
+def _study_label(s: dict, sid: str) -> str:
+    """'Mangas Palma 2024' from 'Mangas Palma I' (surname = all but the initials); the study id when the
+    first author is unknown."""
+    author = str(s.get("first_author") or "").split()
+    if author and len(author) > 1 and author[-1].isupper() and len(author[-1]) <= 3:
+        author = author[:-1]
+    return f"{' '.join(author) if author else sid} {_year(s['year'])}".strip()
+
+
+def pooled_view(pooled: pd.DataFrame) -> pd.DataFrame:
+    if pooled is None or pooled.empty:
+        return pd.DataFrame(columns=POOLED_COLS)
+    rows = []
+    for r in pooled.to_dict("records"):
+        back = r.get("back_estimate")
+        use_back = back is not None and not pd.isna(back)
+        est, lo, hi = (r["back_estimate"], r["back_ci_low"], r["back_ci_high"]) if use_back else (r["estimate"], r["ci_low"], r["ci_high"])
+        plo, phi = (r["back_pi_low"], r["back_pi_high"]) if use_back else (r["pi_low"], r["pi_high"])
+        scale = f" ({r['back_scale']})" if use_back else ""
+        rows.append({
+            "analysis": r["analysis"], "role": "primary" if _truthy(r.get("primary")) else "sensitivity",
+            "k": r["k"], "study_ids": r["study_ids"], "events": _fmt(r.get("events")),
+            "n_total": _fmt(r.get("n_total")), "measure": f"{r['measure']}{scale}",
+            "method": r["method"] + (" + Knapp-Hartung" if r.get("test") == "knha" else ""),
+            "estimate (95% CI)": f"{est:.2f} ({lo:.2f} to {hi:.2f})",
+            "prediction interval": f"{plo:.2f} to {phi:.2f}" if not pd.isna(plo) else "",
+            "I²": f"{r['i2']:.0f}%" if not pd.isna(r["i2"]) else "", "tau²": f"{r['tau2']:.3g}",
+        })
+    return pd.DataFrame(rows, columns=POOLED_COLS)
+
+
+def _truthy(x: Any) -> bool:
+    return str(x).strip().lower() in ("true", "1", "yes")
+
+
+def _fmt(x: Any) -> str:
+    if x is None or (isinstance(x, float) and pd.isna(x)):
+        return ""
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+CLAIM_COLS = ("claim_id", "scope", "quote", "verdict", "certainty", "studies", "reason", "downgrades")  # grouped by category
+
+
+def render_markdown(ctx: "ReportContext", g: dict, studies: pd.DataFrame, pooled: pd.DataFrame, claims: pd.DataFrame,
+                    forest: list[str], topic: Any, vers: dict[str, str]) -> str:
+    out = ["# Ketamine and OCD: clinic claims against the published evidence", ""]
+    out += ["## Evidence at a glance", "",
+            f"- Snapshot compiled: **{g['snapshot_date']}**; records identified {g['identified']}, screened {g['screened']}, "
+            f"included **{g['included']}** primary clinical studies ({g['participants']} participants).",
+            f"- Randomized trials: **{g['rct_k']}** (n = {g['rct_n']}).", "",
+            md_table(pd.DataFrame({"design": g["by_design"].index, "studies": g["by_design"].values})), "",
+            *(["![PRISMA flow](figures/prisma.svg)", ""] if (ctx.figures_dir / "prisma.svg").is_file() else [])]
+    out += ["## Studies", "", md_table(studies) if not studies.empty else "_no studies_", ""]
+    out += ["## Pooled results", "", md_table(pooled) if not pooled.empty else "_nothing pooled_", ""]
+    out += [f"![{s}](figures/{s}.svg)" for s in forest] + [""]
+    vc = claims["verdict"].value_counts().reindex(list(VERDICTS), fill_value=0)
+    out += ["## Claims versus evidence", "",
+            f"{len(claims)} claims from {claims['seed_file'].nunique()} clinic pages: " +
+            ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in vc.items()) + ".", "",
+            "![verdicts by clinic](figures/verdicts_by_clinic.svg)", ""]
+    for seed, grp in claims.groupby("seed_file", sort=True):
+        out += [f"### {seed}", ""]
+        for cat, sub in grp.groupby("category", sort=True):
+            out += [f"#### {cat}", "", md_table(sub, CLAIM_COLS), ""]
+    out += methods_lines(ctx, g, claims, topic, vers)
+    return "\n".join(out) + "\n"
+
+
+def _rows(ctx, name: str) -> int:
+    t = ctx.tables.get(name)
+    return 0 if t is None else len(t)
+
+
+def methods_lines(ctx, g, claims, topic, vers) -> list[str]:
+    q = getattr(topic, "query", "") if topic is not None else ""
+    return [
+        "## Methods and provenance", "",
+        f"- PubMed query: `{q}`" if q else "- PubMed query: (topic file not found)",
+        f"- Evidence snapshot compiled {g['snapshot_date']} (offline; see `evidence/snapshot/manifest.json`); "
+        f"PRISMA: identified {g['identified']}, screened {g['screened']}, included {g['included']}.",
+        f"- Claims registry `evidence/claims.csv`: {len(claims)} claims, each quote an exact excerpt of its page "
+        "(whitespace collapsed); context facts `evidence/context_facts.csv`.",
+        f"- Evidence tables: {_rows(ctx, 'records')} records, {_rows(ctx, 'extraction')} extraction rows, "
+        f"{_rows(ctx, 'effects')} effect sizes, {_rows(ctx, 'pooled')} pooled analyses, "
+        f"{len(ctx.facts.get('forest_plots') or [])} forest plots; "
+        f"{len(getattr(ctx.facts.get('evidence_base'), 'facts', []))} context facts.",
+        "- Verdicts come from explicit rules in `evidence_review/verdicts.py` over the evidence tables; certainty "
+        "is GRADE-like (randomized evidence starts high, other designs low; one level off per downgrade listed); "
+        "'contradicted' needs at least low certainty, so very-low-certainty contrary evidence gives 'not_supported'.",
+        "- Versions: " + ", ".join(f"{k} {v}" for k, v in vers.items()) + ".", "",
+    ]
+
+
+CSS = """body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:1em 0;font-size:0.85em;width:100%}th,td{border:1px solid #ccc;padding:4px 6px;vertical-align:top;text-align:left;overflow-wrap:break-word;min-width:3.5em}
+th{background:#f0f0f0}img.fig{max-width:100%;height:auto;display:block;margin:1em 0;border:1px solid #eee}
+.v-supported{background:#1b7837;color:#fff}.v-partly_supported{background:#a6dba0}.v-not_supported{background:#f4a582}
+.v-contradicted{background:#b2182b;color:#fff}.v-no_evidence{background:#bababa}.v-not_testable{background:#e0e0e0}
+code{background:#f6f6f6;padding:0 3px;word-break:break-all}td.id{word-break:break-all;min-width:6em}
+.scroll{overflow-x:auto}"""
+
+# Marks figures and tables as rendered once the page has loaded (read by the headless-browser test).
+SCRIPT = """window.addEventListener('load',function(){document.querySelectorAll('img.fig').forEach(function(i){
+if(i.complete&&i.naturalWidth>0){i.setAttribute('data-rendered','yes');}});
+var t=document.getElementById('claims-table-all');if(t&&t.getBoundingClientRect().height>0){t.setAttribute('data-rendered','yes');}});"""
+
+
+def render_html(ctx, g, studies, pooled, claims, forest_paths: dict[str, Path], verdict_svg: Path, topic, vers,
+                prisma_svg: Path | None = None) -> str:
+    e = html.escape
+    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             "<title>Ketamine and OCD: clinic claims against the evidence</title>", f"<style>{CSS}</style></head><body>",
+             "<h1>Ketamine and OCD: clinic claims against the published evidence</h1>",
+             '<h2 id="glance">Evidence at a glance</h2>',
+             f"<p>Snapshot compiled <b>{e(str(g['snapshot_date']))}</b>; records identified {e(str(g['identified']))}, "
+             f"screened {e(str(g['screened']))}, included <b>{e(str(g['included']))}</b> primary clinical studies "
+             f"({g['participants']} participants); randomized trials <b>{g['rct_k']}</b> (n = {g['rct_n']}).</p>",
+             html_table(pd.DataFrame({"design": g["by_design"].index, "studies": g["by_design"].values}), table_id="design-table"),
+             *([f'<img class="fig" id="prisma" alt="PRISMA flow diagram" src="{_svg_uri(prisma_svg)}">']
+               if prisma_svg is not None else []),
+             '<h2 id="studies">Studies</h2>', html_table(studies, table_id="study-table") if not studies.empty else "<p>no studies</p>",
+             '<h2 id="pooled">Pooled results</h2>', html_table(pooled, table_id="pooled-table") if not pooled.empty else "<p>nothing pooled</p>"]
+    for stem, p in forest_paths.items():
+        parts.append(f'<figure><img class="fig forest" id="{e(stem)}" alt="forest plot {e(stem)}" src="{_svg_uri(p)}">'
+                     f"<figcaption>{e(stem)}</figcaption></figure>")
+    vc = claims["verdict"].value_counts().reindex(list(VERDICTS), fill_value=0)
+    parts += ['<h2 id="claims">Claims versus evidence</h2>',
+              f"<p>{len(claims)} claims from {claims['seed_file'].nunique()} clinic pages: " +
+              e(", ".join(f"{k.replace('_', ' ')} {v}" for k, v in vc.items())) + ".</p>",
+              f'<img class="fig" id="verdict-chart" alt="verdicts by clinic" src="{_svg_uri(verdict_svg)}">',
+              '<div id="claims-table-all">']
+    for seed, grp in claims.groupby("seed_file", sort=True):
+        parts.append(f"<h3>{e(seed)}</h3>")
+        for cat, sub in grp.groupby("category", sort=True):
+            parts.append(f"<h4>{e(cat)}</h4>")
+            parts.append(html_table(sub, CLAIM_COLS, table_id=f"claims-{e(seed[:3])}-{e(cat)}", verdict_col=True))
+    parts.append("</div>")
+    meth = methods_lines(ctx, g, claims, topic, vers)
+    parts.append('<h2 id="methods">Methods and provenance</h2><ul>')
+    for line in meth[2:]:
+        if line.startswith("- "):
+            text = e(line[2:])
+            text = re.sub(r"`([^`]*)`", r"<code>\1</code>", text)
+            parts.append(f"<li>{text}</li>")
+    parts += ["</ul>", f"<script>{SCRIPT}</script>", "</body></html>"]
+    return "\n".join(parts) + "\n"
+
+
+# ------------------------------------------------------------------------------------------ stage
+
+def report_stage(ctx: "ReportContext") -> None:
+    """Pipeline stage 'summary': write summary.md, summary.html and the verdict chart."""
+    claims = ctx.tables.get("claims")
+    if claims is None:
+        from evidence_review.errors import EvidenceReviewError
+        raise EvidenceReviewError("summary needs the claims stage's table (run the pipeline from the start)")
+    topic = None  # without a topic file the report still renders; the query line says so
+    if ctx.topic_path is not None and Path(ctx.topic_path).is_file():
+        from evidence_review.review.topic import load_topic
+        topic = load_topic(ctx.topic_path)
+    studies = study_table(ctx)
+    g = glance(ctx, studies)
+    pooled = pooled_view(ctx.tables.get("pooled"))
+    vers = versions()
+    fig = verdict_figure(claims)
+    written = save_figure(fig, ctx.figures_dir / "verdicts_by_clinic")
+    plt.close(fig)
+    fig = verdict_figure(claims, by="category")
+    written += save_figure(fig, ctx.figures_dir / "verdicts_by_category")
+    plt.close(fig)
+    forest = list(ctx.facts.get("forest_plots") or [])
+    forest_paths = {s: ctx.figures_dir / f"{s}.svg" for s in forest if (ctx.figures_dir / f"{s}.svg").is_file()}
+    md = render_markdown(ctx, g, studies, pooled, claims, list(forest_paths), topic, vers)
+    prisma_svg = ctx.figures_dir / "prisma.svg"
+    page = render_html(ctx, g, studies, pooled, claims, forest_paths, ctx.figures_dir / "verdicts_by_clinic.svg", topic, vers,
+                       prisma_svg if prisma_svg.is_file() else None)
+    atomic_write_text(ctx.reports / "summary.md", md)
+    atomic_write_text(ctx.reports / "summary.html", page)
+    ctx.written += written + [ctx.reports / "summary.md", ctx.reports / "summary.html"]
+
+
+def _year(y: Any) -> str:
+    try:
+        return str(int(float(y)))
+    except (TypeError, ValueError):
+        return ""

@@ -1,0 +1,1 @@
+"""The review run: topic, snapshot, study designs, screening and PRISMA."""

@@ -1,0 +1,311 @@
+"""Screening against the topic's criteria, reviewer decisions, PRISMA 2020 counts and flow diagram.
+
+Rules run in the order a reviewer applies them and each returns the *first* reason that fails, with the
+stage at which a reviewer would see it:
+
+title/abstract (visible from the record alone)
+  1. not human - preclinical/animal work (design label, or animal words with no patients);
+  2. not a primary study - systematic/narrative reviews, meta-analyses and guidelines: they feed the
+     context and their reference lists, never the included-studies set (counting them would count the
+     same patients twice);
+  3. letter or comment without patient data (letters that report patients are labelled by their design);
+  4. population - no OCD or obsessive-compulsive symptoms in title, abstract, MeSH or keywords;
+  5. intervention - no ketamine/esketamine.
+full text (needs the report or registry entry)
+  6. trial registrations: the registry entry is not a results report; when a paper in the snapshot carries
+     the same NCT id it is "registration of an included report" (PRISMA counts the study via the paper);
+  7. a design the rules cannot place ("other") is excluded until a reviewer decides;
+  8. no clinical outcome - only checked when an abstract exists (snapshot abstracts are empty, so the
+     reviewer's decisions file carries this judgement there, e.g. an imaging-only substudy).
+Everything else is included. Decisions in ``evidence/screening_decisions.csv`` win and are counted.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import pandas as pd
+
+from evidence_review.review import design as design_mod
+from evidence_review.errors import InputError
+from evidence_review.tables import claim_once, read_csv_strict, require_values
+from evidence_review.review.topic import Topic
+
+STAGES = ("title_abstract", "full_text")
+DECISION_COLUMNS = ("study_id", "pmid", "decision", "stage", "category", "reviewer", "reason")
+
+
+@dataclass(frozen=True)
+class ScreenResult:
+    included: bool
+    stage: str        # "" when included, else title_abstract / full_text
+    category: str     # short exclusion category for PRISMA reason counts ("" when included)
+    reason: str       # one line a reader can check
+
+
+def _matches(text: str, terms: tuple[str, ...]) -> str | None:
+    for term in terms:
+        if re.search(r"(?<![a-z0-9])" + re.escape(term.lower()), text):
+            return term
+    return None
+
+
+def _text(rec: Mapping[str, Any]) -> str:
+    parts = [str(rec.get("title") or ""), str(rec.get("abstract") or "")]
+    for col in ("mesh_terms", "keywords"):
+        parts += design_mod.as_list(rec.get(col))
+    return " ".join(parts).lower().replace("–", "-")
+
+
+def screen_record(rec: Mapping[str, Any], design: str, topic: Topic) -> ScreenResult:
+    """Include/exclude one record given its (final) design label and the topic criteria."""
+    inc = topic.inclusion
+    text = _text(rec)
+    TA, FT = STAGES
+    if design == "preclinical":
+        return ScreenResult(False, TA, "not human (preclinical)", "not human: preclinical/animal study")
+    animal = _matches(text, inc.nonhuman_terms)
+    if animal and not re.search(r"\b(patients?|participants|humans?|adults?|adolescents?|children)\b", text):
+        return ScreenResult(False, TA, "not human (preclinical)", f"not human: mentions '{animal}' and no patients")
+    if design in design_mod.REVIEW_LIKE:
+        return ScreenResult(False, TA, "review or guideline, not a primary study",
+                            f"{design.replace('_', ' ')}: not a primary study (used for context only)")
+    if design == "letter_comment":
+        return ScreenResult(False, TA, "letter/comment without patient data", "letter or comment without original patient data")
+    if not _matches(text, inc.condition_terms):
+        return ScreenResult(False, TA, "population not OCD", "population: no OCD or obsessive-compulsive symptoms named")
+    if not _matches(text, inc.intervention_terms):
+        return ScreenResult(False, TA, "intervention not ketamine", "intervention: ketamine/esketamine not named")
+    if design == "trial_registration":
+        linked = str(rec.get("linked_study_id") or "")
+        if linked:
+            return ScreenResult(False, FT, "registration of an included report",
+                                f"trial registration of the trial reported in {linked} (counted through that report)")
+        posted = str(rec.get("results_posted") or "")
+        extra = "; registry says results were posted but they are not in the snapshot" if posted == "yes" else ""
+        return ScreenResult(False, FT, "registration without results report",
+                            f"trial registration without a published results report{extra}")
+    if design == "other":
+        return ScreenResult(False, FT, "design not identified", "design could not be identified as a primary clinical study")
+    abstract = str(rec.get("abstract") or "")
+    if abstract and not _matches(abstract.lower(), inc.outcome_terms):
+        return ScreenResult(False, FT, "no clinical outcome", "no clinical outcome (symptoms, response or adverse events) reported")
+    return ScreenResult(True, "", "", "")
+
+
+def load_decisions(path: str | Path, records: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Validated reviewer decisions: study_id (or pmid), decision, stage, category, reviewer, reason.
+
+    ``decision`` is include or exclude; ``stage`` (title_abstract or full_text) is required for exclusions and
+    empty for inclusions; ``category`` (optional column) is the short exclusion reason PRISMA counts.
+    Bad rows raise InputError naming the file, row (header = row 1) and field."""
+    path = Path(path)
+    df = read_csv_strict(path, required=("decision", "stage", "reviewer", "reason"))
+    if "study_id" not in df.columns and "pmid" not in df.columns:
+        raise InputError("needs a 'study_id' or 'pmid' column", file=path, row=1, field="study_id")
+    out, seen = [], {}
+    for i, rec in enumerate(df.to_dict(orient="records")):
+        row = i + 2
+        sid = design_mod.resolve_record_id(rec, row, path, records)
+        decision, stage = rec["decision"].strip().lower(), rec["stage"].strip()
+        if decision not in ("include", "exclude"):
+            raise InputError(f"decision must be 'include' or 'exclude', got {rec['decision']!r}", file=path, row=row, field="decision")
+        if decision == "exclude" and stage not in STAGES:
+            raise InputError(f"an exclusion needs stage {' or '.join(STAGES)}, got {stage!r}", file=path, row=row, field="stage")
+        if decision == "include" and stage:
+            raise InputError("an inclusion has no stage (leave it empty)", file=path, row=row, field="stage")
+        require_values(rec, ("reviewer", "reason"), path, row)
+        claim_once(seen, sid, path, row, "study_id", "decided")
+        category = rec.get("category", "").strip()
+        if decision == "include" and category:
+            raise InputError("an inclusion has no exclusion category", file=path, row=row, field="category")
+        out.append({"study_id": sid, "decision": decision, "stage": stage, "category": category,
+                    "reviewer": rec["reviewer"].strip(), "reason": rec["reason"].strip()})
+    return pd.DataFrame(out, columns=["study_id", "decision", "stage", "category", "reviewer", "reason"])
+
+
+def screen_frame(records: pd.DataFrame, topic: Topic, decisions: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per record: study_id, included, screening_stage, exclusion_category, exclusion_reason, screening_source.
+
+    ``records`` must carry a final ``design`` column. Reviewer decisions replace the rule's result."""
+    by_id = decisions.set_index("study_id") if decisions is not None and len(decisions) else None
+    rows = []
+    for rec in records.to_dict(orient="records"):
+        res = screen_record(rec, rec["design"], topic)
+        source = "rule"
+        if by_id is not None and rec["study_id"] in by_id.index:
+            d = by_id.loc[rec["study_id"]]
+            note = "confirms rule" if (d["decision"] == "include") == res.included else "overrides rule"
+            if d["decision"] == "include":
+                res = ScreenResult(True, "", "", "")
+                reason = ""
+            else:
+                category = d["category"] or (res.category if (not res.included and res.stage == d["stage"])
+                                             else "reviewer exclusion")
+                res = ScreenResult(False, d["stage"], category, d["reason"])
+                reason = d["reason"]
+            source = f"reviewer ({note})"
+            rows.append({"study_id": rec["study_id"], "included": res.included, "screening_stage": res.stage,
+                         "exclusion_category": res.category, "exclusion_reason": reason,
+                         "screening_source": source, "screening_note": f"{d['reviewer']}: {d['reason']}"})
+            continue
+        rows.append({"study_id": rec["study_id"], "included": res.included, "screening_stage": res.stage,
+                     "exclusion_category": res.category, "exclusion_reason": res.reason,
+                     "screening_source": source, "screening_note": ""})
+    return pd.DataFrame(rows)
+
+
+def prisma_counts(screened: pd.DataFrame, identified: int, duplicates_removed: int,
+                  identified_by_source: Mapping[str, int] | None = None) -> dict[str, Any]:
+    """PRISMA 2020 counts; raises if they do not add up (a bug or a bad snapshot, never silently)."""
+    n = len(screened)
+    if identified - duplicates_removed != n:
+        raise InputError(f"identified ({identified}) - duplicates ({duplicates_removed}) != records screened ({n})",
+                         field="prisma")
+    ta = screened[screened["screening_stage"] == "title_abstract"]
+    ft = screened[screened["screening_stage"] == "full_text"]
+    included = int(screened["included"].sum())
+    counts: dict[str, Any] = {
+        "identified": int(identified),
+        "duplicates_removed": int(duplicates_removed),
+        "screened": n,
+        "excluded_title_abstract": len(ta),
+        "full_text_assessed": n - len(ta),
+        "excluded_full_text": len(ft),
+        "included": included,
+    }
+    if counts["full_text_assessed"] - counts["excluded_full_text"] != included:
+        raise InputError("PRISMA counts do not add up: assessed - excluded != included", field="prisma")
+    counts["identified_by_source"] = dict(identified_by_source or {})
+    counts["excluded_title_abstract_reasons"] = _reason_counts(ta)
+    counts["excluded_full_text_reasons"] = _reason_counts(ft)
+    src = screened["screening_source"].astype(str)
+    counts["reviewer_decisions"] = {"applied": int(src.str.startswith("reviewer").sum()),
+                                    "overriding_rule": int(src.eq("reviewer (overrides rule)").sum())}
+    return counts
+
+
+def _reason_counts(df: pd.DataFrame) -> dict[str, int]:
+    counts = df["exclusion_category"].value_counts()
+    return {k: int(v) for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))}
+
+
+# ------------------------------------------------------------------------------------------------ figure
+
+
+def prisma_figure(counts: Mapping[str, Any]):
+    """PRISMA 2020 flow diagram (identification -> screening -> eligibility -> included) as a Figure."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyBboxPatch
+
+    fig, ax = plt.subplots(figsize=(10, 8.2))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(-0.3, 10)
+    ax.axis("off")
+
+    def box(x: float, y: float, w: float, h: float, text: str, face: str = "#ffffff") -> None:
+        ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.02,rounding_size=0.08",
+                                    linewidth=1.0, edgecolor="#333333", facecolor=face))
+        ax.text(x + 0.12, y + h / 2, text, ha="left", va="center", fontsize=8.5, family="DejaVu Sans")
+
+    def arrow(x0: float, y0: float, x1: float, y1: float) -> None:
+        ax.annotate("", xy=(x1, y1), xytext=(x0, y0), arrowprops=dict(arrowstyle="-|>", color="#333333", lw=1.0))
+
+    def reasons(title: str, n: int, items: Mapping[str, int]) -> str:
+        lines = [f"{title} (n = {n})"]
+        for k, v in items.items():
+            lines += textwrap.wrap(f"- {k} (n = {v})", 54, subsequent_indent="   ")
+        return "\n".join(lines)
+
+    by_source = counts.get("identified_by_source") or {}
+    ident = [f"Records identified (n = {counts['identified']})"]
+    ident += [f"  {k} (n = {v})" for k, v in by_source.items()]
+    if counts.get("identified_registrations"):
+        ident.append(f"  of which trial registrations (n = {counts['identified_registrations']})")
+    left, right, w_left, w_right = 0.3, 5.6, 4.6, 4.2
+    ax.text(0.3, 9.8, "PRISMA 2020 flow: ketamine / esketamine for OCD (offline snapshot)", fontsize=11, weight="bold",
+            va="center")
+    stages = [("Identification", 8.55), ("Screening", 6.2), ("Eligibility", 3.75), ("Included", 1.2)]
+    for name, y in stages:
+        ax.text(0.05, y, name, rotation=90, ha="center", va="center", fontsize=9, color="#555555")
+    box(left, 7.9, w_left, 1.3, "\n".join(ident), "#e8f0fb")
+    box(right, 8.1, w_right, 0.9, f"Records removed before screening:\n  duplicates across sources (n = {counts['duplicates_removed']})")
+    box(left, 5.8, w_left, 0.8, f"Records screened (title / abstract / registry entry)\n(n = {counts['screened']})")
+    ta_text = reasons("Records excluded", counts["excluded_title_abstract"], counts.get("excluded_title_abstract_reasons", {}))
+    box(right, 5.3, w_right, 1.8, ta_text)
+    box(left, 3.35, w_left, 0.8, f"Reports assessed for eligibility\n(n = {counts['full_text_assessed']})")
+    ft_text = reasons("Reports excluded", counts["excluded_full_text"], counts.get("excluded_full_text_reasons", {}))
+    box(right, 2.85, w_right, 1.8, ft_text)
+    box(left, 0.8, w_left, 0.8, f"Studies / reports included in review\n(n = {counts['included']})", "#e6f4e6")
+    designs = counts.get("included_by_design") or {}
+    if designs:
+        lines = ["Included, by design"] + [f"- {k.replace('_', ' ')} (n = {v})" for k, v in designs.items()]
+        height = 0.25 * len(lines) + 0.25
+        box(right, 2.55 - height, w_right, height, "\n".join(lines), "#f4f4f4")
+        arrow(left + w_left, 1.2, right, 1.2)
+    mid = left + w_left / 2
+    arrow(mid, 7.9, mid, 6.6)
+    arrow(mid, 5.8, mid, 4.15)
+    arrow(mid, 3.35, mid, 1.6)
+    arrow(left + w_left, 8.55, right, 8.55)
+    arrow(left + w_left, 6.2, right, 6.2)
+    arrow(left + w_left, 3.75, right, 3.75)
+    return fig
+
+
+# ------------------------------------------------------------------------------------------- main job
+
+
+def build_records_table(ctx: Any) -> tuple[pd.DataFrame, dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """records + designs + screening (no files written): (table, prisma, manifest, design agreement)."""
+    from evidence_review.review import snapshot
+    from evidence_review.review.topic import load_topic
+
+    topic = load_topic(ctx.topic_path)
+    snap = ctx.evidence / "snapshot"
+    records = snapshot.load_records(snap / "records.csv")
+    manifest = snapshot.load_manifest(snap / "manifest.json")
+    labels, agreement = design_mod.label_records(records, ctx.evidence / "design_overrides.csv")
+    cols = ["design", "design_confidence", "design_reason", "design_source", "design_auto"]
+    table = records.merge(labels[["study_id", *cols]], on="study_id", how="left", validate="one_to_one")
+    decisions_path = ctx.evidence / "screening_decisions.csv"
+    decisions = load_decisions(decisions_path, records) if decisions_path.exists() else None
+    screened = screen_frame(table, topic, decisions)
+    table = table.merge(screened, on="study_id", how="left", validate="one_to_one")
+    counts = manifest.get("counts", {})
+    by_source = {Path(s["file"]).name: int(s["entries"]) for s in manifest.get("sources", [])}
+    prisma = prisma_counts(screened, int(counts.get("identified", len(records))),
+                           int(counts.get("duplicates_removed", 0)), by_source)
+    prisma["identified_registrations"] = int(counts.get("trial_registrations", 0))
+    prisma["included_by_design"] = {k: int(v) for k, v in sorted(table.loc[table["included"], "design"].value_counts().items())}
+    return table, prisma, manifest, agreement
+
+
+def report_stage(ctx: Any) -> None:
+    """Pipeline stage 'records': records.csv, prisma.json, PRISMA figure and design agreement table."""
+    from evidence_review.atomic import atomic_write_text
+    from evidence_review.figures import save_figure
+    from evidence_review.review.snapshot import frame_to_csv_frame
+    from evidence_review.tables import write_table
+
+    table, prisma, manifest, agreement = build_records_table(ctx)
+    ctx.tables_dir.mkdir(parents=True, exist_ok=True)
+    ctx.written.append(write_table(frame_to_csv_frame(table), ctx.tables_dir / "records.csv"))
+    ctx.written.append(write_table(design_mod.agreement_frame(agreement), ctx.tables_dir / "design_agreement.csv"))
+    prisma_path = ctx.reports / "prisma.json"
+    atomic_write_text(prisma_path, json.dumps(prisma, indent=2) + "\n")
+    ctx.written.append(prisma_path)
+    import matplotlib.pyplot as plt
+
+    fig = prisma_figure(prisma)
+    ctx.written += save_figure(fig, ctx.figures_dir / "prisma")
+    plt.close(fig)
+    ctx.tables["records"] = table
+    ctx.facts["prisma"] = prisma
+    ctx.facts["snapshot_manifest"] = manifest
+    ctx.facts["design_agreement"] = agreement

@@ -1,0 +1,1 @@
+"""Statistics: extraction, effect sizes, meta-analysis, synthesis, forest plots (no retrieval, no claims)."""

@@ -1,0 +1,237 @@
+"""Claims registry validation and the claim finder (evidence_review.claims.registry)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from evidence_review import paths
+from evidence_review.claims import registry as claims
+from evidence_review.cli import main
+from evidence_review.errors import InputError
+
+REGISTRY = paths.evidence_dir() / "claims.csv"
+
+# Measured on the five seed pages (see scripts/claim_finder_recall.py); the floor sits just below it.
+RECALL_FLOOR = 0.95
+
+
+@pytest.fixture(scope="module")
+def registry(shared_dir: Path) -> pd.DataFrame:
+    return claims.load_registry(REGISTRY, paths.seeds_dir())
+
+
+def test_every_quote_is_an_exact_excerpt_of_its_seed(registry: pd.DataFrame) -> None:
+    pages = {p.name: claims.normalize(p.read_text(encoding="utf-8")) for p in paths.seeds_dir().glob("*.txt")}
+    for rec in registry.itertuples():
+        assert claims.normalize(rec.quote) in pages[rec.seed_file], rec.claim_id
+        assert len(rec.quote.split()) <= claims.MAX_QUOTE_WORDS, rec.claim_id
+
+
+def test_registry_covers_all_five_pages_with_ocd_first(registry: pd.DataFrame) -> None:
+    per_seed = registry["seed_file"].value_counts()
+    assert len(per_seed) == 5 and per_seed.min() >= 5
+    assert set(registry["scope"]) <= set(claims.SCOPES)
+    assert (registry["scope"] == "ocd").sum() > len(registry) / 2
+    assert registry["claim_id"].is_unique
+
+
+# Statements an independent reader flags on each page (from the issue brief): each must be in the registry.
+KEY_PHRASES = {
+    "000": ["not currently approved by the FDA", "off-label", "positive results for many patients", "within minutes",
+            "After two treatments nearly all patients", "total of six", "longest lasting", "Cognitive Behavioral Therapy",
+            "glutamate", "multiple studies", "safe IV ketamine", "treatment-resistant OCD"],
+    "001": ["within hours or a few days", "selective serotonin reuptake inhibitors", "withdrawal symptoms",
+            "neuroplasticity", "depression symptoms", "self harm", "even after stopping", "safety is promised",
+            "hallucinations", "These are rare", "not to have experienced any side effects", "twice a week",
+            "once every two weeks", "once a month", "40 minutes to an hour", "small doses", "fully awake"],
+    "002": ["Self-Guided", "dozens of studies", "treatment-resistant depression", "glutamate receptor antagonist", "within hours",
+            "intravenous injection", "in crisis", "lifesaving", "SUD and ED"],
+    "003": ["haven’t responded well", "such as glutamate", "reset certain neural connections", "is ongoing",
+            "particularly in treatment-resistant cases"],
+    "004": ["American Journal of Psychiatry", "Journal of Neuropsychiatry and Clinical Neurosciences", "up to two weeks",
+            "sustained benefits for weeks", "within hours of their first infusion", "NMDA", "nasal spray",
+            "40 minutes to an hour", "long-term", "not responded to other therapies", "avoidance",
+            "mechanism of action is particularly beneficial", "closely monitor you throughout the infusion",
+            "recovery period", "review your medical history"],
+}
+
+
+@pytest.mark.parametrize("prefix", sorted(KEY_PHRASES))
+def test_registry_holds_the_key_statements_of_each_page(registry: pd.DataFrame, prefix: str) -> None:
+    quotes = " || ".join(registry.loc[registry["seed_file"].str.startswith(prefix), "quote"])
+    missing = [p for p in KEY_PHRASES[prefix] if p not in quotes]
+    assert not missing, f"page {prefix}: no registry quote holds {missing}"
+
+
+def test_registry_states_tests_not_answers(registry: pd.DataFrame) -> None:
+    # the registry says what to test; verdicts are computed (no verdict/certainty column may creep in)
+    assert not {"verdict", "certainty", "reason"} & set(registry.columns)
+    assert set(registry["rule"]) <= set(claims.RULES)
+
+
+def _write(tmp_path: Path, rows: list[dict]) -> Path:
+    p = tmp_path / "claims.csv"
+    with open(p, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(claims.REGISTRY_COLUMNS), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    return p
+
+
+def _good_row(seed: str) -> dict:
+    return {"claim_id": "S000-01", "seed_file": seed, "quote": "is not currently approved by the FDA for treatment of OCD",
+            "category": "regulatory", "scope": "ocd", "proposition": "not FDA approved", "test_outcome": "fda_approved_ocd",
+            "test_timepoint": "", "test_design": "regulatory_record", "test_population": "ocd", "rule": "regulatory",
+            "claimed": "no"}
+
+
+SEED0 = "000_ab115e227a6ef148.txt"
+
+
+def test_good_row_loads(tmp_path: Path, shared_dir: Path) -> None:
+    df = claims.load_registry(_write(tmp_path, [_good_row(SEED0)]), paths.seeds_dir())
+    assert list(df["claim_id"]) == ["S000-01"]
+
+
+@pytest.mark.parametrize("field,value,needle", [
+    ("quote", "ketamine cures OCD in every patient", "not an exact excerpt"),
+    ("category", "miracle", "unknown category"),
+    ("scope", "anxiety", "unknown scope"),
+    ("rule", "vibes", "unknown rule"),
+    ("seed_file", "999_missing.txt", "not found"),
+    ("claim_id", "X1", "S000-01"),
+    ("quote", " ".join(["word"] * 41), "max 40"),
+])
+def test_bad_cell_names_file_row_and_field(tmp_path: Path, shared_dir: Path, field: str, value: str, needle: str) -> None:
+    good = _good_row(SEED0)
+    bad = {**_good_row(SEED0), "claim_id": "S000-02", field: value}
+    path = _write(tmp_path, [good, bad])
+    with pytest.raises(InputError) as exc:
+        claims.load_registry(path, paths.seeds_dir())
+    err = exc.value
+    assert err.file == str(path) and err.row == 3 and err.field == field
+    assert needle in str(err)
+
+
+def test_missing_column_is_reported(tmp_path: Path) -> None:
+    p = tmp_path / "c.csv"
+    p.write_text("claim_id,seed_file\nS000-01,x.txt\n", encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        claims.load_registry(p, tmp_path)
+    assert exc.value.field == "quote"
+
+
+def test_duplicate_claim_id(tmp_path: Path, shared_dir: Path) -> None:
+    path = _write(tmp_path, [_good_row(SEED0), _good_row(SEED0)])
+    with pytest.raises(InputError, match="duplicate"):
+        claims.load_registry(path, paths.seeds_dir())
+
+
+def test_split_sentences_keeps_abbreviations_and_lines() -> None:
+    text = "A heading line\nKetamine works fast, e.g. within hours. It is safe! Is it?  Yes it is.\n- item one two"
+    # units shorter than three words ("Is it?") are dropped: too short to hold a claim
+    assert claims.split_sentences(text) == [
+        "A heading line", "Ketamine works fast, e.g. within hours.", "It is safe!", "Yes it is.", "- item one two"]
+
+
+@pytest.mark.parametrize("sentence,category", [
+    ("Ketamine is not approved by the FDA for OCD.", "regulatory"),
+    ("Ketamine relieves symptoms within hours of the first infusion.", "onset"),
+    ("Side effects are rare and fade quickly.", "safety"),
+    ("Its benefits are long-lasting after the course ends.", "durability"),
+    ("Dozens of studies show remarkable results.", "evidence_base"),
+    ("It acts on NMDA receptors to raise glutamate.", "mechanism"),
+    ("Infusions are given twice a week at first.", "protocol"),
+    ("Our staff will closely monitor you throughout the infusion to ensure your safety.", "protocol"),
+    ("Guided & Self-Guided Ketamine Treatment Journeys", "protocol"),
+])
+def test_cues_pick_the_category(sentence: str, category: str) -> None:
+    found = claims.find_candidates(sentence)
+    assert [c.category for c in found] == [category]
+
+
+def test_covers_quote_inside_sentence_or_strong_overlap() -> None:
+    assert claims.covers("Ketamine, which is not approved by the FDA, is used.", "not approved by the FDA")
+    assert not claims.covers("The weather is nice today in Pasadena.", "not approved by the FDA")
+
+
+def test_finder_recall_on_seeds_meets_measured_floor(registry: pd.DataFrame) -> None:
+    rec = claims.finder_recall(registry, paths.seeds_dir())
+    overall = rec.loc[rec["seed_file"] == "ALL", "recall"].item()
+    assert overall >= RECALL_FLOOR
+    assert (rec["recall"] >= 0.85).all()
+
+
+def test_spec_for_candidate_routes_to_rules() -> None:
+    assert claims.spec_for_candidate("Ketamine is not approved by the FDA for OCD.", "regulatory")["claimed"] == "no"
+    assert claims.spec_for_candidate("Relief within minutes.", "onset")["test_timepoint"] == "<=1h"
+    spec = claims.spec_for_candidate("Most patients have no side effects.", "safety")
+    assert spec["rule"] == "safety_rate" and spec["claimed"] == "0.5"
+
+
+@pytest.mark.parametrize("sentence,outcome", [
+    ("Our staff will closely monitor you throughout the infusion to ensure your safety.", "monitoring_during_dose"),
+    ("After your infusion, you rest in a recovery period before you go home.", "post_dose_observation"),
+    ("Guided & Self-Guided Ketamine Treatment Journeys", "unsupervised_use"),
+    ("We mail lozenges for use at home.", "unsupervised_use"),
+    ("A doctor reviews your medical history before the first infusion.", "pre_treatment_evaluation"),
+    ("You must be diagnosed by a doctor who has majored in biological psychiatry.",
+     "psychiatric_evaluation+specialist_credential"),
+    ("We offer follow-up appointments to check your progress.", "follow_up_visits"),
+])
+def test_practice_sentences_go_to_the_practice_standard_rule(sentence: str, outcome: str) -> None:
+    found = claims.find_candidates(sentence)
+    assert [c.category for c in found] == ["protocol"]
+    spec = claims.spec_for_candidate(sentence, "protocol")
+    assert (spec["rule"], spec["test_outcome"]) == ("practice_standard", outcome)
+
+
+def test_audit_cli_judges_an_unseen_page(tmp_path: Path, shared_dir: Path) -> None:
+    page = tmp_path / "clinic.txt"
+    page.write_text("Ketamine Clinic\nKetamine is FDA approved for OCD.\n"
+                    "Our infusions relieve OCD within minutes and most patients have no side effects.\n", encoding="utf-8")
+    out = tmp_path / "audit.csv"
+    assert main(["audit", str(page), "--out", str(out)]) == 0
+    df = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert len(df) == 2
+    assert df.loc[df["category"] == "regulatory", "verdict"].item() == "contradicted"
+    assert set(df["verdict"]) <= {"supported", "partly_supported", "not_supported", "contradicted", "no_evidence", "not_testable"}
+    assert (df["reason"] != "").all()
+
+
+UNSEEN_PAGE = """Ketamine for OCD at an imaginary clinic
+
+Ketamine infusions can relieve OCD symptoms within 24 hours of the first session.
+Studies show that 80% of patients respond to ketamine.
+The benefits last for months after a series of six infusions.
+Ketamine is not FDA-approved for OCD, but it is legal to use off-label.
+Our patients receive IV infusions lasting 40 minutes, twice a week for three weeks.
+It is especially effective in treatment-resistant OCD.
+The weather in our town is lovely.
+"""
+
+
+def test_audit_on_an_unseen_page_finds_and_judges_each_claim(tmp_path: Path, shared_dir: Path) -> None:
+    page = tmp_path / "unseen.txt"
+    page.write_text(UNSEEN_PAGE, encoding="utf-8")
+    out = tmp_path / "audit.csv"
+    assert main(["audit", str(page), "--out", str(out)]) == 0
+    df = pd.read_csv(out, dtype=str, keep_default_na=False).set_index("quote")
+    got = {q[:30]: (r["category"], r["verdict"]) for q, r in df.iterrows()}
+    assert got == {
+        "Ketamine infusions can relieve": ("onset", "partly_supported"),
+        # below the claim, but the OCD responder data are very-low certainty: not_supported, not contradicted
+        "Studies show that 80% of patie": ("efficacy", "not_supported"),
+        "The benefits last for months a": ("durability", "not_supported"),
+        "Ketamine is not FDA-approved f": ("regulatory", "supported"),
+        "Our patients receive IV infusi": ("protocol", "supported"),
+        "It is especially effective in ": ("population", "not_supported"),
+    }
+
+
+def test_audit_cli_missing_page_exits_2(tmp_path: Path) -> None:
+    assert main(["audit", str(tmp_path / "nope.txt")]) == 2
