@@ -21,14 +21,22 @@ from pathlib import Path
 
 import pandas as pd
 
+from evidence_review import paths
 from evidence_review.errors import InputError
+from evidence_review.review.topic import Topic, load_topic
 from evidence_review.tables import read_csv_strict
 
 CATEGORIES: tuple[str, ...] = (
     "onset", "efficacy", "durability", "safety", "population", "protocol",
     "mechanism", "regulatory", "evidence_base", "other",
 )
-SCOPES: tuple[str, ...] = ("ocd", "ptsd", "depression", "general")
+
+
+def scopes(topic: Topic) -> tuple[str, ...]:
+    """A claim is about the review's condition, one of its context conditions, or nothing specific."""
+    return (topic.condition.code, *topic.context.conditions, "general")
+
+
 RULES: tuple[str, ...] = (
     "regulatory", "efficacy", "onset", "durability", "relapse", "population_compare", "safety_rate",
     "safety_transient", "ae_reported", "protocol", "comparative", "mechanism", "evidence_count",
@@ -48,9 +56,10 @@ def normalize(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def load_registry(path: str | Path, seeds: str | Path) -> pd.DataFrame:
+def load_registry(path: str | Path, seeds: str | Path, topic: Topic | None = None) -> pd.DataFrame:
     """Read and validate the claims registry; any bad cell raises InputError naming file, row, field."""
     path, seeds = Path(path), Path(seeds)
+    topic = topic or load_topic(paths.default_topic())
     df = read_csv_strict(path, REGISTRY_COLUMNS)
     pages: dict[str, str] = {}
     seen: set[str] = set()
@@ -62,7 +71,7 @@ def load_registry(path: str | Path, seeds: str | Path) -> pd.DataFrame:
         if cid in seen:
             raise InputError(f"duplicate claim_id '{cid}'", file=path, row=row, field="claim_id")
         seen.add(cid)
-        for col, allowed in (("category", CATEGORIES), ("scope", SCOPES), ("rule", RULES)):
+        for col, allowed in (("category", CATEGORIES), ("scope", scopes(topic)), ("rule", RULES)):
             if rec[col] not in allowed:
                 raise InputError(f"unknown {col} '{rec[col]}' (allowed: {', '.join(allowed)})",
                                  file=path, row=row, field=col)
@@ -211,15 +220,25 @@ def finder_recall(registry: pd.DataFrame, seeds: str | Path) -> pd.DataFrame:
 
 # ----------------------------------------------------------------- candidate -> test specification
 
-def _scope(sentence: str) -> str:
+def _names(s: str, words: tuple[str, ...]) -> bool:
+    return any(w.lower() in s for w in words)
+
+
+def _scope(sentence: str, topic: Topic) -> str:
+    """Which condition a sentence is about. A context condition it names wins, except the topic's
+    'comorbid' ones (named alongside the review's condition, e.g. as a comorbidity), which lose to the
+    review's condition; with no condition named, pages under review are about the review's condition."""
     s = sentence.lower()
-    if "ptsd" in s or "post-traumatic" in s or "trauma" in s:
-        return "ptsd"
-    if "ocd" in s or "obsess" in s or "compuls" in s:
-        return "ocd"
-    if "depress" in s:
-        return "depression"
-    return "ocd"  # clinic pages under review are about OCD unless the sentence says otherwise
+    ctx = topic.context
+    for c in ctx.conditions:
+        if c not in ctx.comorbid and _names(s, ctx.synonyms.get(c, (c,))):
+            return c
+    if _names(s, topic.condition.synonyms):
+        return topic.condition.code
+    for c in ctx.comorbid:
+        if _names(s, ctx.synonyms.get(c, (c,))):
+            return c
+    return topic.condition.code
 
 
 def _hours(sentence: str, default: str) -> str:
@@ -231,20 +250,23 @@ def _hours(sentence: str, default: str) -> str:
     return default
 
 
-def spec_for_candidate(sentence: str, category: str) -> dict[str, str]:
+def spec_for_candidate(sentence: str, category: str, topic: Topic | None = None) -> dict[str, str]:
     """Turn a candidate sentence into a registry-like test specification (rule + parameters).
 
     These are the same cue-to-parameter choices a curator makes in the registry, written as code so
     unseen pages are tested the same way; anything the cues cannot place is 'unmeasured'."""
+    topic = topic or load_topic(paths.default_topic())
     s = sentence.lower()
-    scope = _scope(sentence)
-    pop = {"ocd": "ocd", "ptsd": "ptsd", "depression": "depression"}.get(scope, "ocd")
+    code = topic.condition.code
+    scope = _scope(sentence, topic)
+    pop = scope if scope in (code, *topic.context.conditions) else code
+    context = topic.context.conditions
     spec = {"category": category, "scope": scope, "test_outcome": "", "test_timepoint": "",
             "test_design": "any", "test_population": pop, "rule": "unmeasured", "claimed": ""}
     most = re.search(r"nearly all|\bmost\b|\ball\b|ideal|majority|thing of the past", s)
     if category == "regulatory":
         if "fda" in s or "approved" in s:
-            key = "fda_approved_ptsd" if scope == "ptsd" else "fda_approved_ocd"
+            key = f"fda_approved_{scope if scope in context else code}"
             spec.update(rule="regulatory", test_outcome=key, claimed="no" if re.search(r"\bnot\b|n't", s) else "yes")
         elif "off-label" in s:
             spec.update(rule="regulatory", test_outcome="off_label_psychiatric_use", claimed="yes")
@@ -260,7 +282,7 @@ def spec_for_candidate(sentence: str, category: str) -> dict[str, str]:
         else:
             n = 24 if "dozens" in s else 10 if re.search(r"many|numerous", s) else 2
             spec.update(rule="evidence_count", test_outcome="clinical_studies", claimed=str(n))
-            if scope in ("ptsd", "depression"):
+            if scope in context:
                 spec.update(rule="context_efficacy", claimed=scope)
     elif category == "safety":
         if re.search(r"euphoria|relax", s):
@@ -283,20 +305,20 @@ def spec_for_candidate(sentence: str, category: str) -> dict[str, str]:
             # 'faster than antidepressants, which take weeks': ketamine's onset within the first week, in depression
             spec.update(rule="onset", scope="depression", test_population="depression",
                         test_outcome="depression_symptoms", test_timepoint="<=168h")
-        elif scope in ("ptsd", "depression"):
+        elif scope in context:
             spec.update(rule="context_onset", test_outcome=f"{scope}_symptoms", claimed=scope,
                         test_timepoint=_hours(s, "<=24h"))
         else:
-            spec.update(rule="onset", test_outcome="ocd_symptoms", test_timepoint=_hours(s, "<=24h"))
+            spec.update(rule="onset", test_outcome=f"{code}_symptoms", test_timepoint=_hours(s, "<=24h"))
     elif category == "durability":
         if re.search(r"returning|no surefire|relapse", s):
-            spec.update(rule="relapse", test_outcome="ocd_symptoms")
+            spec.update(rule="relapse", test_outcome=f"{code}_symptoms")
         elif scope == "ptsd":
             spec.update(rule="context_durability", test_outcome="ptsd_symptoms", test_timepoint=">=336h",
                         claimed="ptsd_single")
         else:
             long_term = re.search(r"long[- ]term|months|years", s)
-            spec.update(rule="durability", test_outcome="ocd_symptoms",
+            spec.update(rule="durability", test_outcome=f"{code}_symptoms",
                         test_timepoint=">=2160h" if long_term else ">=336h",
                         claimed="0" if re.search(r"\bsome\b", s) else "0.5")
     elif category == "protocol" and re.search(PRACTICE_CUE, s):
@@ -306,7 +328,7 @@ def spec_for_candidate(sentence: str, category: str) -> dict[str, str]:
         if re.search(CREDENTIAL_CUE, s):
             practice += "+specialist_credential"
         spec.update(rule="practice_standard", test_outcome=practice, test_design="guideline", test_population="any",
-                    scope="general" if scope == "ocd" and not re.search(r"ocd|obsess|compuls", s) else scope)
+                    scope="general" if scope == code and not _names(s, topic.condition.synonyms) else scope)
     elif category == "protocol":
         feature = ("infusion_40min" if "40 minutes" in s else "twice_weekly" if "twice" in s
                    else "maintenance_schedule" if "month" in s or "maintenance" in s
@@ -321,7 +343,7 @@ def spec_for_candidate(sentence: str, category: str) -> dict[str, str]:
         if scope == "ptsd":
             spec.update(rule="context_efficacy", test_outcome="ptsd_symptoms", claimed="ptsd:large", test_design="rct")
         else:
-            spec.update(rule="efficacy", test_outcome="ocd_response", claimed="0.35")
+            spec.update(rule="efficacy", test_outcome=f"{code}_response", claimed="0.35")
     elif category == "mechanism":
         raises = "glutamate" in s and re.search(r"increase|level|released", s)
         outcome = ("nmda_antagonism+glutamate" if re.search(r"antagonist|nmda|binds to receptors", s) and raises
@@ -337,12 +359,12 @@ def spec_for_candidate(sentence: str, category: str) -> dict[str, str]:
         elif scope == "ptsd":
             spec.update(rule="context_efficacy", test_outcome="ptsd_symptoms", claimed="ptsd_tr", test_population="ptsd_tr")
         elif "particularly" in s or "especially" in s and "resistant" in s:
-            spec.update(rule="population_compare", test_outcome="ocd_response_tr_vs_other", test_population="ocd_tr")
+            spec.update(rule="population_compare", test_outcome=f"{code}_response_tr_vs_other", test_population=f"{code}_tr")
         else:
-            spec.update(rule="efficacy", test_outcome="ocd_response", test_population="ocd_tr",
+            spec.update(rule="efficacy", test_outcome=f"{code}_response", test_population=f"{code}_tr",
                         claimed="0.5" if most else "0")
     elif category == "efficacy":
-        if scope in ("ptsd", "depression"):
+        if scope in context:
             spec.update(rule="context_efficacy", test_outcome=f"{scope}_symptoms", claimed=scope)
         elif re.search(r"\bcbt\b|cognitive behavio", s) and re.search(r"best|better", s):
             spec.update(rule="comparative", test_outcome="combination_cbt", claimed="cbt")
@@ -350,17 +372,17 @@ def spec_for_candidate(sentence: str, category: str) -> dict[str, str]:
             pct = re.search(r"(\d+(?:\.\d+)?) ?% of (?:patients|people|clients)", s)
             claimed = (f"{float(pct.group(1)) / 100:g}" if pct else
                        "0.5" if most or re.search(r"revolution|groundbreaking", s) else "0")
-            spec.update(rule="efficacy", test_outcome="ocd_response", claimed=claimed)
+            spec.update(rule="efficacy", test_outcome=f"{code}_response", claimed=claimed)
     elif category == "other":
         spec.update(rule="not_testable")
     return spec
 
 
-def audit_specs(text: str, source: str) -> pd.DataFrame:
+def audit_specs(text: str, source: str, topic: Topic | None = None) -> pd.DataFrame:
     """Candidates of one page as registry-shaped rows (claim ids ``A-<n>``), ready for the verdict engine."""
     rows = []
     for c in find_candidates(text):
-        spec = spec_for_candidate(c.sentence, c.category)
+        spec = spec_for_candidate(c.sentence, c.category, topic)
         quote = " ".join(c.sentence.split()[:MAX_QUOTE_WORDS])
         rows.append({"claim_id": f"A-{c.index + 1:03d}", "seed_file": source, "quote": quote,
                      "proposition": c.sentence, "cue": c.cue, **spec})

@@ -15,14 +15,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import tempfile
+
     import pandas as pd
 
+    from evidence_review.claims import registry as claims
+    from evidence_review.claims import verdicts
+    from evidence_review.claims.evidence_base import (
+        build,
+        load_facts,
+        studies_from_facts,
+    )
     from evidence_review.errors import InputError
-    from evidence_review.pipeline import ReportContext, run as run_pipeline
-    from evidence_review.claims import registry as claims, verdicts
-    from evidence_review.claims.evidence_base import build, load_facts, studies_from_facts
+    from evidence_review.pipeline import ReportContext
+    from evidence_review.pipeline import run as run_pipeline
     from evidence_review.tables import to_csv_text, write_table
-    import tempfile
 
     if not args.page.is_file():
         raise InputError("page not found", file=args.page)

@@ -25,8 +25,8 @@ import pandas as pd  # noqa: E402
 from evidence_review import __version__  # noqa: E402
 from evidence_review.atomic import atomic_write_text  # noqa: E402
 from evidence_review.claims.evidence_base import PRIMARY_DESIGNS, RCT_DESIGNS  # noqa: E402
-from evidence_review.figures import save_figure  # noqa: E402
 from evidence_review.claims.verdicts import VERDICTS  # noqa: E402
+from evidence_review.figures import save_figure  # noqa: E402
 
 if TYPE_CHECKING:  # pragma: no cover
     from evidence_review.pipeline import ReportContext

@@ -31,10 +31,10 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from evidence_review.review import design as design_mod
 from evidence_review.errors import InputError
-from evidence_review.tables import claim_once, read_csv_strict, require_values
+from evidence_review.review import design as design_mod
 from evidence_review.review.topic import Topic
+from evidence_review.tables import claim_once, read_csv_strict, require_values
 
 STAGES = ("title_abstract", "full_text")
 DECISION_COLUMNS = ("study_id", "pmid", "decision", "stage", "category", "reviewer", "reason")

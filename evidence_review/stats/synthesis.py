@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from evidence_review import paths
-from evidence_review.stats import effects, extraction, forest, meta
 from evidence_review.errors import InputError
+from evidence_review.stats import effects, extraction, forest, meta
 from evidence_review.tables import write_table
 
 if TYPE_CHECKING:  # pragma: no cover
