@@ -78,9 +78,11 @@ def screen_record(rec: Mapping[str, Any], design: str, topic: Topic) -> ScreenRe
     if design == "letter_comment":
         return ScreenResult(False, TA, "letter/comment without patient data", "letter or comment without original patient data")
     if not _matches(text, inc.condition_terms):
-        return ScreenResult(False, TA, "population not OCD", "population: no OCD or obsessive-compulsive symptoms named")
+        label = topic.condition.label
+        return ScreenResult(False, TA, f"population not {label}", f"population: no {label} or its symptoms named")
     if not _matches(text, inc.intervention_terms):
-        return ScreenResult(False, TA, "intervention not ketamine", "intervention: ketamine/esketamine not named")
+        drug = topic.intervention_label
+        return ScreenResult(False, TA, f"intervention not {drug}", f"intervention: {'/'.join(inc.intervention_terms[:2])} not named")
     if design == "trial_registration":
         linked = str(rec.get("linked_study_id") or "")
         if linked:
@@ -198,7 +200,7 @@ def _reason_counts(df: pd.DataFrame) -> dict[str, int]:
 # ------------------------------------------------------------------------------------------------ figure
 
 
-def prisma_figure(counts: Mapping[str, Any]):
+def prisma_figure(counts: Mapping[str, Any], title: str = "PRISMA 2020 flow"):
     """PRISMA 2020 flow diagram (identification -> screening -> eligibility -> included) as a Figure."""
     import matplotlib.pyplot as plt
     from matplotlib.patches import FancyBboxPatch
@@ -228,7 +230,7 @@ def prisma_figure(counts: Mapping[str, Any]):
     if counts.get("identified_registrations"):
         ident.append(f"  of which trial registrations (n = {counts['identified_registrations']})")
     left, right, w_left, w_right = 0.3, 5.6, 4.6, 4.2
-    ax.text(0.3, 9.8, "PRISMA 2020 flow: ketamine / esketamine for OCD (offline snapshot)", fontsize=11, weight="bold",
+    ax.text(0.3, 9.8, title, fontsize=11, weight="bold",
             va="center")
     stages = [("Identification", 8.55), ("Screening", 6.2), ("Eligibility", 3.75), ("Included", 1.2)]
     for name, y in stages:
@@ -264,16 +266,15 @@ def prisma_figure(counts: Mapping[str, Any]):
 def build_records_table(ctx: Any) -> tuple[pd.DataFrame, dict[str, Any], dict[str, Any], dict[str, Any]]:
     """records + designs + screening (no files written): (table, prisma, manifest, design agreement)."""
     from evidence_review.review import snapshot
-    from evidence_review.review.topic import load_topic
 
-    topic = load_topic(ctx.topic_path)
-    snap = ctx.evidence / "snapshot"
+    topic = ctx.topic
+    snap = topic.files.snapshot
     records = snapshot.load_records(snap / "records.csv")
     manifest = snapshot.load_manifest(snap / "manifest.json")
-    labels, agreement = design_mod.label_records(records, ctx.evidence / "design_overrides.csv")
+    labels, agreement = design_mod.label_records(records, topic.files.design_overrides)
     cols = ["design", "design_confidence", "design_reason", "design_source", "design_auto"]
     table = records.merge(labels[["study_id", *cols]], on="study_id", how="left", validate="one_to_one")
-    decisions_path = ctx.evidence / "screening_decisions.csv"
+    decisions_path = topic.files.screening_decisions
     decisions = load_decisions(decisions_path, records) if decisions_path.exists() else None
     screened = screen_frame(table, topic, decisions)
     table = table.merge(screened, on="study_id", how="left", validate="one_to_one")
@@ -302,7 +303,7 @@ def report_stage(ctx: Any) -> None:
     ctx.written.append(prisma_path)
     import matplotlib.pyplot as plt
 
-    fig = prisma_figure(prisma)
+    fig = prisma_figure(prisma, f"PRISMA 2020 flow: {ctx.topic.title} (offline snapshot)")
     ctx.written += save_figure(fig, ctx.figures_dir / "prisma")
     plt.close(fig)
     ctx.tables["records"] = table
