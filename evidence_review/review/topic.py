@@ -84,6 +84,7 @@ class Files:
     context_facts: Path
     studies: Path
     pages: Path
+    study_links: Path
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ _SCHEMA: dict[str, dict[str, str]] = {
     "intervention": {"label": "str?", "indirect_forms": "table?"},
     "context": {"conditions": "strs?", "synonyms": "strs_table?", "routes": "tables?", "comorbid": "strs?"},
     "files": {"snapshot": "str?", "extraction": "str?", "design_overrides": "str?", "screening_decisions": "str?",
-              "context_facts": "str?", "studies": "str?", "pages": "str?"},
+              "context_facts": "str?", "studies": "str?", "pages": "str?", "study_links": "str?"},
     "vocabulary": {},  # free-form: one table per rule vocabulary
 }
 # Tables other stages own (validated where they are read).
@@ -148,7 +149,7 @@ _DEFAULT_FILES = {
     "snapshot": "evidence/snapshot", "extraction": "evidence/extraction.csv",
     "design_overrides": "evidence/design_overrides.csv", "screening_decisions": "evidence/screening_decisions.csv",
     "context_facts": "evidence/context_facts.csv", "studies": "{shared}/evidence-facts/studies.jsonl",
-    "pages": "{shared}/seeds",
+    "pages": "{shared}/seeds", "study_links": "evidence/study_links.csv",
 }
 
 
