@@ -189,7 +189,9 @@ class CtgovClient:
                 break
             delay = self._delay(attempt, retry_after)
             if retry_after is not None and hasattr(self.limiter, "pause_until"):
-                self.limiter.pause_until(time.monotonic() + retry_after)
+                # the in-process limiter counts monotonic seconds, the machine-wide one wall-clock seconds
+                now = time.monotonic() if isinstance(self.limiter, RateLimiter) else time.time()
+                self.limiter.pause_until(now + retry_after)
             log.warning("%s attempt %d/%d failed (%s); retrying in %.2fs", path, attempt + 1, self.max_tries,
                         last, delay)
             self._sleep(delay)
