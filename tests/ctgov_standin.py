@@ -391,11 +391,9 @@ def _handler_for(server: CtgovStandin) -> type[BaseHTTPRequestHandler]:
 
 
 def client_for(standin: CtgovStandin, rate: float = 20.0, read_timeout: float = 0.5, **kw: Any):
-    """A CtgovClient aimed at ``standin`` with test-sized backoff and its own limiter (fresh per test)."""
-    from evidence_review.pubmed.client import RateLimiter
+    """A CtgovClient aimed at ``standin`` with test-sized backoff. It uses the machine-wide limiter; the
+    test suite gives every test its own limiter folder (tests/conftest.py), so budgets never mix."""
     from evidence_review.registers.client import CtgovClient
 
-    calls, period = (int(rate), 1.0) if rate >= 1 else (1, 1.0 / rate)
     kw.setdefault("backoff", 0.02)
-    kw.setdefault("limiter", RateLimiter(calls, window=period, margin=0.05))
     return CtgovClient(standin.url, rate=rate, read_timeout=read_timeout, **kw)
