@@ -88,6 +88,15 @@ class Files:
 
 
 @dataclass(frozen=True)
+class RegisterSearch:
+    """The trial-register search (ClinicalTrials.gov ``query.cond`` / ``query.intr`` / ``query.term``, ANDed)."""
+
+    cond: str = ""
+    intr: str = ""
+    term: str = ""
+
+
+@dataclass(frozen=True)
 class Topic:
     name: str
     title: str
@@ -105,6 +114,7 @@ class Topic:
     context: Context = field(default_factory=Context)
     files: Files | None = None
     vocabulary: dict[str, dict[str, Any]] = field(default_factory=dict)  # rule vocabularies (regexes by key)
+    registers: RegisterSearch | None = None  # optional [registers] table
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -257,6 +267,7 @@ def load_topic(path: str | Path) -> Topic:
                         comorbid=tuple(ctx.get("comorbid", ()))),
         files=_files(files),
         vocabulary={k: v for k, v in data.get("vocabulary", {}).items() if isinstance(v, dict)},
+        registers=_registers(data, text, path),
         raw=data,
     )
 
@@ -312,3 +323,24 @@ def _validated(data: dict[str, Any], text: str, path: Path) -> dict[str, dict[st
                                  row=_line_of(text, table, key), field=field_name)
             values[table][key] = section[key]
     return values
+
+
+def _registers(data: dict[str, Any], text: str, path: Path) -> RegisterSearch | None:
+    """The optional ``[registers]`` table: cond / intr / term strings, at least one of them."""
+    section = data.get("registers")
+    if section is None:
+        return None
+    if not isinstance(section, dict):
+        raise InputError("expected a table [registers]", file=path, row=_line_of(text, "registers", None), field="registers")
+    unknown = sorted(set(section) - {"cond", "intr", "term"})
+    if unknown:
+        raise InputError(f"unknown key(s) {', '.join(unknown)} (known: cond, intr, term)", file=path,
+                         row=_line_of(text, "registers", unknown[0]), field=f"registers.{unknown[0]}")
+    for key, value in section.items():
+        if _check(value, "str"):
+            raise InputError(f"expected a non-empty string, got {value!r}", file=path,
+                             row=_line_of(text, "registers", key), field=f"registers.{key}")
+    if not section:
+        raise InputError("needs at least one of cond, intr, term", file=path,
+                         row=_line_of(text, "registers", None), field="registers")
+    return RegisterSearch(**{k: " ".join(v.split()) for k, v in section.items()})
