@@ -40,8 +40,9 @@ def run(args: argparse.Namespace) -> int:
     specs = claims.audit_specs(text, args.page.name)
     with tempfile.TemporaryDirectory() as tmp:  # earlier stages' tables, without touching reports/
         ctx = run_pipeline(ReportContext(reports=Path(tmp)), stages=["effects"])
-        ctx_facts = load_facts(ctx.evidence / "context_facts.csv")
-        eb = build(ctx.tables, facts=ctx_facts, studies=studies_from_facts(Path(ctx.shared) / "evidence-facts" / "studies.jsonl"))
+        topic = ctx.topic
+        eb = build(ctx.tables, facts=load_facts(topic.files.context_facts, topic),
+                   studies=studies_from_facts(topic.files.studies), topic=topic)
     judged = verdicts.judge_all(specs, eb) if not specs.empty else pd.DataFrame(columns=verdicts.CLAIMS_COLUMNS)
     judged.insert(judged.columns.get_loc("quote") + 1, "cue", specs["cue"].values if not specs.empty else [])
     if args.out:
