@@ -359,11 +359,11 @@ __all__: Sequence[str] = ("EutilsStandin", "LoggedRequest", "FAULTS", "standin_r
 def client_for(standin: "EutilsStandin", read_timeout: float = 0.4, **kw):
     """An EntrezClient aimed at ``standin`` with test-sized backoff and timeouts and no secrets.
 
-    Each call gets a fresh limiter so a test's server counts only its own requests."""
-    from evidence_review.pubmed.client import EntrezClient, RateLimiter
+    The client uses the machine-wide limiter; the test suite points EVIDENCE_REVIEW_RATE_DIR at a fresh
+    folder per test (tests/conftest.py), so a test's server counts only that test's requests."""
+    from evidence_review.pubmed.client import EntrezClient
 
     kw.setdefault("backoff", 0.02)
     kw.setdefault("api_key", "")
     kw.setdefault("email", "")
-    kw.setdefault("limiter", RateLimiter(10 if kw["api_key"] else 3))
     return EntrezClient(standin.url, read_timeout=read_timeout, **kw)

@@ -27,8 +27,8 @@ from scipy import stats
 
 from evidence_review import paths
 from evidence_review.errors import InputError
-from evidence_review.tables import read_csv_strict
 from evidence_review.review.snapshot import read_jsonl
+from evidence_review.tables import read_csv_strict
 
 RCT_DESIGNS = frozenset({"rct_parallel", "rct_crossover"})
 CONTROLLED_DESIGNS = RCT_DESIGNS | {"controlled_nonrandomized"}

@@ -20,7 +20,7 @@ Public API:
     EntrezClient.search_all(term, ...)     every PMID of a query, splitting by date past the cap
     EntrezClient.efetch_history(...)       one batch by WebEnv/query_key + retstart/retmax
     EntrezClient.efetch_ids(pmids)         one batch by PMID list (POST when the list is long)
-    RateLimiter                            process-wide sliding-window limiter
+    ncbi_limiter(api_key)                  the machine-wide budget (evidence_review.ratelimit)
     redact(text)                           hide api_key / email in URLs and messages
 """
 
@@ -33,7 +33,6 @@ import random
 import re
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -42,6 +41,7 @@ from lxml import etree
 
 from evidence_review import __version__
 from evidence_review.errors import EvidenceReviewError, NetworkError
+from evidence_review.ratelimit import MachineRateLimiter, budget_name
 
 log = logging.getLogger(__name__)
 
@@ -100,56 +100,9 @@ for _name in ("urllib3.connectionpool", "urllib3.util.retry", "requests"):
 # Rate limit
 
 
-class RateLimiter:
-    """Sliding-window limiter: at most ``max_requests`` starts in any ``window`` seconds.
-
-    The window is widened by ``margin`` seconds so that network jitter between our clock and NCBI's
-    never makes four requests land in one of NCBI's seconds (3 per 1.1 s = 2.7/s effective).
-    ``pause_until`` lets one thread's 429 + Retry-After hold back every thread.
-    """
-
-    def __init__(self, max_requests: int, window: float = 1.0, margin: float = 0.1,
-                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
-        if max_requests < 1:
-            raise ValueError("max_requests must be >= 1")
-        self.max_requests = max_requests
-        self.span = window + margin
-        self._starts: deque[float] = deque()
-        self._paused_until = 0.0
-        self._lock = threading.Lock()
-        self._clock = clock
-        self._sleep = sleep
-
-    def acquire(self) -> None:
-        """Block until one more request may start, then record its start."""
-        while True:
-            with self._lock:
-                now = self._clock()
-                while self._starts and now - self._starts[0] >= self.span:
-                    self._starts.popleft()
-                wait = self._paused_until - now
-                if wait <= 0 and len(self._starts) < self.max_requests:
-                    self._starts.append(now)
-                    return
-                if wait <= 0:
-                    wait = self.span - (now - self._starts[0])
-            self._sleep(max(wait, 0.001))
-
-    def pause_until(self, deadline: float) -> None:
-        with self._lock:
-            self._paused_until = max(self._paused_until, deadline)
-
-
-_LIMITERS: dict[int, RateLimiter] = {}
-_LIMITERS_LOCK = threading.Lock()
-
-
-def shared_limiter(max_requests: int) -> RateLimiter:
-    """One limiter per rate for the whole process: NCBI counts requests per IP / key, not per client."""
-    with _LIMITERS_LOCK:
-        if max_requests not in _LIMITERS:
-            _LIMITERS[max_requests] = RateLimiter(max_requests)
-        return _LIMITERS[max_requests]
+def ncbi_limiter(api_key: str | None) -> MachineRateLimiter:
+    """NCBI's budget for this machine: 3 requests/s per IP, or 10/s per API key (shared by every process)."""
+    return MachineRateLimiter(budget_name("ncbi", api_key), 10 if api_key else 3, 1.0)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -225,7 +178,7 @@ class EntrezClient:
         backoff: float | None = None,
         backoff_max: float = 60.0,
         retrieval_cap: int | None = None,
-        limiter: RateLimiter | None = None,
+        limiter: MachineRateLimiter | None = None,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -239,7 +192,7 @@ class EntrezClient:
         self.backoff = backoff if backoff is not None else _env_float("EVIDENCE_REVIEW_EUTILS_BACKOFF", 1.0)
         self.backoff_max = backoff_max
         self.retrieval_cap = retrieval_cap or int(_env_float("EVIDENCE_REVIEW_RETRIEVAL_CAP", RETRIEVAL_CAP))
-        self.limiter = limiter or shared_limiter(10 if self.api_key else 3)
+        self.limiter = limiter or ncbi_limiter(self.api_key)
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = f"{TOOL}/{__version__} (python-requests)"
         self._sleep = sleep
@@ -299,7 +252,7 @@ class EntrezClient:
                 break
             delay = self._delay(attempt, retry_after)
             if retry_after is not None:
-                self.limiter.pause_until(time.monotonic() + retry_after)
+                self.limiter.pause_until(time.time() + retry_after)
             log.warning("%s attempt %d/%d failed (%s); retrying in %.2fs",
                         endpoint, attempt + 1, self.max_tries, last_error, delay)
             self._sleep(delay)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 
 import pytest
 import requests
 from eutils_standin import EutilsStandin, client_for, standin_records
 
-from evidence_review.pubmed.client import EntrezClient, RateLimiter, pmids_in, redact
+from evidence_review.pubmed.client import EntrezClient, pmids_in, redact
 from evidence_review.errors import NetworkError
 
 KEY = "SECRET-api-key-0123456789"
@@ -31,64 +30,6 @@ def standin(corpus):
 def assert_polite(s: EutilsStandin, limit: int = 3) -> None:
     assert not s.rate_limited(), "a request broke the stand-in's rate rule"
     assert s.max_in_window() <= limit
-
-
-# -- rate limiter ------------------------------------------------------------------------------------
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
-def test_limiter_allows_three_then_waits_for_the_window_to_slide() -> None:
-    clock = FakeClock()
-    lim = RateLimiter(3, window=1.0, margin=0.1, clock=clock, sleep=clock.sleep)
-    starts = []
-    for _ in range(7):
-        lim.acquire()
-        starts.append(clock.now)
-    assert starts[:3] == [100.0] * 3
-    assert starts[3] == pytest.approx(101.1, abs=0.005)
-    assert starts[6] == pytest.approx(102.2, abs=0.005)
-    for i in range(len(starts)):  # any 1.1 s window holds at most 3 starts
-        assert sum(1 for t in starts if starts[i] <= t < starts[i] + 1.1 - 1e-9) <= 3
-
-
-def test_limiter_pause_until_holds_every_caller() -> None:
-    clock = FakeClock()
-    lim = RateLimiter(3, clock=clock, sleep=clock.sleep)
-    lim.pause_until(clock.now + 5)
-    lim.acquire()
-    assert clock.now >= 105
-
-
-def test_limiter_is_thread_safe() -> None:
-    lim = RateLimiter(3, window=0.2, margin=0.02)
-    starts: list[float] = []
-    lock = threading.Lock()
-
-    def worker() -> None:
-        for _ in range(2):
-            lim.acquire()
-            with lock:
-                starts.append(time.monotonic())
-
-    threads = [threading.Thread(target=worker) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    starts.sort()
-    assert len(starts) == 12
-    for i, t0 in enumerate(starts):
-        assert sum(1 for t in starts[i:] if t < t0 + 0.2) <= 3
 
 
 # -- the stand-in itself enforces the rule our limiter respects ---------------------------------------

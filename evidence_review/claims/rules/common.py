@@ -1,0 +1,219 @@
+"""Shared ground of the verdict rules: the Verdict record, GRADE-like certainty, the evidence hierarchy, finding queries."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import pandas as pd
+
+from evidence_review.claims.evidence_base import (
+    CONTROLLED_DESIGNS,
+    NON_OCD_OUTCOME,
+    PRIMARY_DESIGNS,
+    RCT_DESIGNS,
+    EvidenceBase,
+)
+
+VERDICTS: tuple[str, ...] = ("supported", "partly_supported", "not_supported", "contradicted", "no_evidence",
+                             "not_testable")
+
+
+LEVELS: tuple[str, ...] = ("high", "moderate", "low", "very_low")
+
+
+LARGE_EFFECT = 0.8  # Cohen's conventional threshold for a large standardised effect
+
+
+ACUTE_HOURS = 72.0  # the acute window of single-dose studies (days 1-3)
+
+
+OPTIMAL_N = 100  # below this many participants, a body of evidence is imprecise (GRADE's rule of thumb)
+
+
+@dataclass
+class Verdict:
+    verdict: str
+    certainty: str
+    reason: str
+    studies: list[str] = field(default_factory=list)
+    facts: list[str] = field(default_factory=list)
+    downgrades: list[str] = field(default_factory=list)
+
+
+def grade(rct: bool, downgrades: Iterable[str]) -> tuple[str, list[str]]:
+    """Start high (randomized) or low (anything else); drop one level per named downgrade."""
+    downs = [d for d in downgrades if d]
+    start = 0 if rct else 2
+    return LEVELS[min(start + len(downs), len(LEVELS) - 1)], downs
+
+
+def _study_downgrades(eb: EvidenceBase, ids: list[str], claim_population: str) -> tuple[bool, list[str]]:
+    """Risk of bias, imprecision and indirectness of a set of studies (inconsistency is the rule's call)."""
+    rows = [eb.study(s) for s in ids if eb.study(s)]
+    if not rows:
+        return False, []
+    designs = [r["design"] for r in rows]
+    rct = any(d in RCT_DESIGNS for d in designs)
+    downs = []
+    if rct:
+        cross = [r["study_id"] for r in rows if r["design"] == "rct_crossover"]
+        drop = [r["study_id"] for r in rows if r.get("n_randomized") and r.get("n_analyzed")
+                and r["n_analyzed"] < 0.9 * r["n_randomized"]]
+        if cross or drop:
+            bits = ([f"crossover with possible carry-over ({', '.join(cross)})"] if cross else []) + \
+                   ([f">10% dropout ({', '.join(drop)})"] if drop else [])
+            downs.append("risk of bias: " + "; ".join(bits))
+    elif any(d not in CONTROLLED_DESIGNS for d in designs):
+        downs.append("risk of bias: no control group")
+    total = sum(int(r["n"]) for r in rows if r.get("n") and not _isnan(r["n"]))
+    if total < OPTIMAL_N:
+        downs.append(f"imprecision: total n={total} (<{OPTIMAL_N})")
+    indirect = []
+    routes = {r["study_id"]: str(r.get("route") or "") for r in rows}
+    non_iv = sorted(s for s, rt in routes.items() if rt and not re.search(r"\bIV\b|intravenous|infusion", rt))
+    if non_iv:
+        indirect.append(f"route other than IV ({', '.join(non_iv)})")
+    esk = sorted(r["study_id"] for r in rows if "esketamine" in str(r.get("drug") or "").lower())
+    if esk:
+        indirect.append(f"esketamine, not racemic ketamine ({', '.join(esk)})")
+    if indirect:
+        downs.append("indirectness: " + "; ".join(indirect))
+    return rct, downs
+
+
+def _isnan(x) -> bool:
+    return isinstance(x, float) and math.isnan(x)
+
+
+def _window(tp: str) -> tuple[str, float] | None:
+    """'<=24h' -> ('<=', 24.0); '>=336h' -> ('>=', 336.0)."""
+    m = re.match(r"^(<=|>=)\s*(\d+(?:\.\d+)?)\s*h$", tp.strip())
+    return (m.group(1), float(m.group(2))) if m else None
+
+
+def _claimed_float(claim: dict, default: float = 0.0) -> float:
+    try:
+        return float(claim.get("claimed") or default)
+    except ValueError:
+        return default
+
+
+def ocd_studies(eb: EvidenceBase, population: str) -> pd.DataFrame:
+    s = eb.studies
+    s = s[s["included"].astype(bool) & s["design"].isin(PRIMARY_DESIGNS)]
+    if population == "ocd_tr":
+        s = s[s["treatment_resistant"].astype(bool)]
+    elif population == "ocd_non_tr":
+        s = s[~s["treatment_resistant"].astype(bool)]
+    elif population == "ocd_repeated":
+        s = s[s.apply(_is_repeated, axis=1)]
+    elif population == "ocd_adolescent":
+        s = s[s["adolescent"].astype(bool)]
+    return s
+
+
+def _is_repeated(row: pd.Series) -> bool:
+    text = f"{row.get('n_infusions', '')} {row.get('spacing', '')}"
+    m = re.match(r"\s*(\d+)", str(row.get("n_infusions") or ""))
+    return bool((m and int(m.group(1)) >= 3) or re.search(r"repeated|sessions|maintenance|every other day|weekly|\d+ weeks", text))
+
+
+def ocd_findings(eb: EvidenceBase, population: str) -> pd.DataFrame:
+    f = eb.findings
+    if f.empty:
+        return f
+    ids = set(ocd_studies(eb, population).index)
+    mask = f["study_id"].isin(ids) & ~f["outcome"].fillna("").astype(str).str.contains(NON_OCD_OUTCOME)
+    return f[mask]
+
+
+def _n_of(eb: EvidenceBase, ids: Iterable[str]) -> int:
+    tot = 0
+    for s in ids:
+        n = eb.study(s).get("n")
+        if n and not _isnan(n):
+            tot += int(n)
+    return tot
+
+
+def _describe(eb: EvidenceBase, f: pd.DataFrame, limit: int = 6) -> str:
+    """'1 RCT (n=15): ...; 2 uncontrolled (n=24): ...' built from finding summaries."""
+    parts = []
+    for label, mask in (("controlled", f["controlled"].astype(bool)), ("uncontrolled", ~f["controlled"].astype(bool))):
+        sub = f[mask]
+        if sub.empty:
+            continue
+        ids = list(dict.fromkeys(sub["study_id"]))
+        if label == "controlled":
+            k_rct = sum(eb.study(s).get("design") in RCT_DESIGNS for s in ids)
+            head = f"{k_rct} RCT{'s' if k_rct != 1 else ''}" if k_rct == len(ids) else f"{len(ids)} controlled"
+        else:
+            head = f"{len(ids)} uncontrolled"
+        items = [f"{r.study_id}: {r.summary}" for r in sub.head(limit).itertuples()]
+        more = f"; +{len(sub) - limit} more" if len(sub) > limit else ""
+        parts.append(f"{head} (n={_n_of(eb, ids)}): " + "; ".join(items) + more)
+    return " | ".join(parts)
+
+
+def _mk(verdict: str, rct: bool, downs: list[str], reason: str, studies: Iterable[str] = (),
+        facts: Iterable[str] = ()) -> Verdict:
+    if verdict in ("no_evidence", "not_testable"):
+        level, downs = "very_low", downs or ["no usable evidence"]
+    else:
+        level, downs = grade(rct, downs)
+    return apply_hierarchy(Verdict(verdict, level, reason, sorted(dict.fromkeys(studies)),
+                                   sorted(dict.fromkeys(facts)), downs))
+
+
+CONTRADICT_MIN_CERTAINTY = "low"
+
+
+HIERARCHY_NOTE = ("not called contradicted: the contrary evidence is very-low certainty (case reports or small "
+                  "uncontrolled series); 'contradicted' needs at least low certainty (controlled or large/label-level data)")
+
+
+def apply_hierarchy(v: Verdict) -> Verdict:
+    """The evidence hierarchy: 'contradicted' needs evidence of at least low certainty. When the only
+    contrary evidence is very-low certainty, the claim is 'not_supported' and the reason says why."""
+    if v.verdict == "contradicted" and LEVELS.index(v.certainty) > LEVELS.index(CONTRADICT_MIN_CERTAINTY):
+        v.verdict = "not_supported"
+        if HIERARCHY_NOTE not in v.reason:
+            v.reason = f"{v.reason} | {HIERARCHY_NOTE}"
+    return v
+
+
+def _facts(eb: EvidenceBase, **eq: str) -> pd.DataFrame:
+    f = eb.facts
+    for k, v in eq.items():
+        f = f[f[k] == v]
+    return f
+
+
+def _num(v) -> float | None:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(x) else x
+
+
+NEVER = r"(?!x)x"  # a regex that matches nothing (not even the empty string)
+
+
+def evidence_scope(claim: dict) -> str:
+    """Which body of evidence a claim is about: 'ocd', 'depression', 'ptsd' (from the claim's scope,
+    else its test population) or the population itself (e.g. 'sud_ed', 'any')."""
+    if claim.get("scope") in ("depression", "ptsd"):
+        return claim["scope"]
+    pop = str(claim.get("test_population") or "ocd")
+    for s in ("ocd", "depression", "ptsd"):
+        if pop.startswith(s):
+            return s
+    return pop
+
+def _ctx_num(eb: EvidenceBase, key: str) -> list[dict]:
+    return _facts(eb, key=key).to_dict("records")
+

@@ -1,0 +1,244 @@
+"""Rules about harms: rates against a claimed maximum, transient effects, reported adverse events, unmeasured outcomes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from evidence_review.claims.evidence_base import (
+    CONTROLLED_DESIGNS,
+    RCT_DESIGNS,
+    EvidenceBase,
+    wilson,
+)
+from evidence_review.claims.rules.common import (
+    LEVELS,
+    NEVER,
+    OPTIMAL_N,
+    Verdict,
+    _claimed_float,
+    _facts,
+    _mk,
+    _num,
+    _study_downgrades,
+    apply_hierarchy,
+    evidence_scope,
+    grade,
+    ocd_studies,
+)
+
+DOCUMENTARY_DESIGNS = frozenset({"regulatory_record", "systematic_review", "meta_analysis"})
+
+
+SAFETY_FAMILIES: dict[str, tuple[str, ...]] = {
+    # claim outcome -> fact keys that bear on it. A key other than the outcome itself is a component
+    # of the wider class: its rate is a lower bound on the class's rate, so it can show the class is
+    # common but never that it is rare.
+    "serious_adverse_events": ("serious_adverse_events", "dropout_adverse_events"),
+    "any_adverse_events": ("any_adverse_events", "dissociation", "sedation", "blood_pressure",
+                           "serious_adverse_events", "dropout_adverse_events"),
+}
+
+
+@dataclass
+class SafetyItem:
+    fact_id: str
+    study_id: str
+    text: str
+    point: float | None  # share with the event (None: documented, no rate)
+    lo: float | None
+    hi: float | None
+    direct: bool  # the claim's own outcome (not a component of it)
+    certainty: str
+    rct: bool
+    downs: list[str]
+    position: str = ""  # exceeds | above | within | '' (says nothing about the claimed maximum)
+
+
+def _safety_items(claim: dict, eb: EvidenceBase) -> list[SafetyItem]:
+    """Every fact on the claim's adverse outcome (and its components), each graded on its own:
+    OCD harm counts through their study's design, label and trial shares start high (randomized or
+    documentary) and lose a level for indirectness (esketamine; other conditions for an OCD claim)."""
+    key = claim["test_outcome"]
+    fam = SAFETY_FAMILIES.get(key, (key,))
+    facts = eb.facts[eb.facts["key"].isin(fam) & eb.facts["topic"].isin(["safety", "ocd_harms", "regulatory"])]
+    items = []
+    for r in facts.to_dict("records"):
+        num, den = _num(r["numerator"]), _num(r["denominator"])
+        if num is not None and den:
+            lo, hi = wilson(num, den)
+            point = num / den
+            text = f"{r['fact_id']}: {num:g}/{den:g} = {point:.0%} (95% CI {lo:.0%}-{hi:.0%})"
+        elif r["unit"] == "share" and _num(r["value_low"]) is not None:
+            lo = _num(r["value_low"])
+            hi = _num(r["value_high"]) if _num(r["value_high"]) is not None else lo
+            point = _num(r["value"]) if _num(r["value"]) is not None else lo
+            text = f"{r['fact_id']}: {lo:.1%}-{hi:.1%}".replace(".0%", "%")
+        else:
+            point = lo = hi = None
+            text = f"{r['fact_id']}: documented, no rate ({r['design'] or 'record'})"
+        sid = r["study_id"]
+        if sid and eb.study(sid):
+            rct, downs = _study_downgrades(eb, [sid], "ocd")
+            if rct:  # harms were counted in small series of the trials, not as randomized comparisons
+                rct, downs = False, [d for d in downs if not d.startswith("risk of bias")]
+        else:
+            rct = r["design"] in RCT_DESIGNS or r["design"] in DOCUMENTARY_DESIGNS
+            downs = []
+            if not rct and r["design"] not in CONTROLLED_DESIGNS:
+                downs.append(f"risk of bias: no control group ({r['fact_id']})")
+            n = _num(r["n"])
+            if n is not None and n < OPTIMAL_N:
+                downs.append(f"imprecision: n={n:g} ({r['fact_id']})")
+            indirect = []
+            if "esketamine" in r["statement"].lower():
+                indirect.append("esketamine, not racemic ketamine")
+            if claim.get("scope") == "ocd":
+                indirect.append("not people with OCD")
+            if indirect:
+                downs.append(f"indirectness: {' and '.join(indirect)} ({r['fact_id']})")
+        level, downs = grade(rct, downs)
+        items.append(SafetyItem(r["fact_id"], sid, text, point, lo, hi, r["key"] == key, level, rct, downs))
+    return items
+
+
+def _position(item: SafetyItem, maximum: float) -> str:
+    """Where one item puts the event rate relative to the most the claim allows."""
+    if maximum == 0:
+        if item.point is None or item.point > 0:
+            return "exceeds"  # any documented occurrence refutes 'none'
+        return "within" if item.direct else ""
+    if item.point is None:
+        return ""
+    if item.lo is not None and item.lo > maximum:
+        return "exceeds"
+    if item.point > maximum:
+        return "above"
+    return "within" if item.direct else ""
+
+
+def _merge_downs(items: list[SafetyItem]) -> list[str]:
+    """One downgrade per GRADE domain, naming every source that carries it."""
+    by: dict[str, list[str]] = {}
+    for it in items:
+        for d in it.downs:
+            dom, _, detail = d.partition(": ")
+            by.setdefault(dom, [])
+            if detail not in by[dom]:
+                by[dom].append(detail)
+    return [f"{dom}: {'; '.join(details)}" for dom, details in by.items()]
+
+
+def rule_safety_rate(claim: dict, eb: EvidenceBase) -> Verdict:
+    """How often an adverse event (test_outcome) occurs vs the most the claim allows (claimed),
+    weighing each source by its certainty.
+
+    Each fact (OCD harm counts with Wilson CIs, label and trial shares, regulatory warnings) is graded
+    on its own and placed: 'exceeds' (95% CI above the maximum; for a maximum of 0: any documented
+    occurrence), 'above' (point estimate above it) or 'within' (a component's rate says nothing about
+    rarity). The highest-certainty sources decide: none within and one exceeding -> contradicted; all
+    within -> supported; within and not -> partly supported (inconsistency); otherwise not supported. A supported verdict becomes partly supported when
+    lower-certainty sources show the event more often than the claim allows (inconsistency)."""
+    key = claim["test_outcome"]
+    m = _claimed_float(claim)
+    items = _safety_items(claim, eb)
+    for it in items:
+        it.position = _position(it, m)
+    informative = [it for it in items if it.position]
+    claim_txt = "none" if m == 0 else f"<= {m:.0%}"
+    if not informative:
+        listed = "; ".join(it.text for it in items)
+        return _mk("no_evidence", False, [], f"no rate of '{key}' that can be compared with {claim_txt}" +
+                   (f" ({listed})" if listed else ""), facts=[it.fact_id for it in items])
+    top = min((it.certainty for it in informative), key=LEVELS.index)
+    lead = [it for it in informative if it.certainty == top]
+    lower = [it for it in informative if it.certainty != top]
+    pos = {it.position for it in lead}
+    extra: list[str] = []
+    if "within" not in pos:
+        v = "contradicted" if "exceeds" in pos else "not_supported"
+    elif pos == {"within"}:
+        v = "supported"
+    else:
+        v = "partly_supported"
+        extra.append("inconsistency: sources of equal certainty disagree (" +
+                     ", ".join(it.fact_id for it in lead if it.position != "within") + ")")
+    if v == "supported":
+        against = [it for it in lower if it.position in ("exceeds", "above")]
+        if against:
+            v = "partly_supported"
+            extra.append("inconsistency: lower-certainty reports show it more often (" +
+                         ", ".join(it.fact_id for it in against) + ")")
+    downs = _merge_downs(lead)
+    rct = any(it.rct for it in lead)
+    level = LEVELS[min(LEVELS.index(grade(rct, downs)[0]) + len(extra), len(LEVELS) - 1)]
+    by_level = []
+    for lvl in LEVELS:
+        grp = [it for it in items if it.certainty == lvl]
+        if grp:
+            by_level.append(f"[{lvl}] " + "; ".join(f"{it.text} {it.position or 'not comparable'}"
+                                                     + ("" if it.direct else " (component)") for it in grp))
+    reason = (f"{key}, claim allows {claim_txt}: " + " | ".join(by_level) +
+              f" -> decided by the {top.replace('_', '-')}-certainty sources")
+    studies = [it.study_id for it in items if it.study_id]
+    return apply_hierarchy(Verdict(v, level, reason, sorted(set(studies)), sorted({it.fact_id for it in items}),
+                                   downs + extra))
+
+
+def rule_safety_transient(claim: dict, eb: EvidenceBase) -> Verdict:
+    """Side effects mild and short-lived: transient-effect facts for, serious/lasting harms against."""
+    trans = _facts(eb, key="transient_adverse_events")
+    serious = _facts(eb, key="serious_adverse_events")
+    serious_counted = serious[serious["numerator"] != ""]
+    if trans.empty and serious_counted.empty:
+        return _mk("no_evidence", False, [], "no data on duration or severity of adverse effects")
+    parts = [f"{r.fact_id}: {r.value} {r.unit} (n={r.n})" for r in trans.itertuples()]
+    parts += [f"{r.fact_id}: {r.numerator}/{r.denominator} serious ({r.study_id})" for r in serious_counted.itertuples()]
+    v = ("partly_supported" if not serious_counted.empty else "supported") if not trans.empty else "contradicted"
+    ids = [s for s in serious_counted["study_id"] if s]
+    downs = ["indirectness: transient-effect data from depression/PTSD trials"] if not trans.empty else []
+    if not serious_counted.empty and not trans.empty:
+        downs.append("inconsistency: serious or delayed harms in OCD reports")
+    rct = any(d in RCT_DESIGNS for d in trans["design"])
+    return _mk(v, rct, downs, "; ".join(parts), ids, list(trans["fact_id"]) + list(serious_counted["fact_id"]))
+
+
+def rule_ae_reported(claim: dict, eb: EvidenceBase) -> Verdict:
+    """'Some patients report X': supported when any adverse-event record mentions it (claimed = regex)."""
+    pat = re.compile(claim.get("claimed") or NEVER, re.IGNORECASE)
+    facts = eb.facts[eb.facts["statement"].str.contains(pat) & eb.facts["topic"].isin(["safety", "ocd_harms"])]
+    st = eb.studies[eb.studies["adverse_events"].fillna("").str.contains(pat)]
+    if facts.empty and st.empty:
+        return _mk("no_evidence", False, [], f"no adverse-event record mentions /{pat.pattern}/")
+    rct = any(d in RCT_DESIGNS for d in facts["design"])
+    reason = f"{len(facts)} fact(s), {len(st)} study record(s) mention it: " + "; ".join(facts["fact_id"])
+    return _mk("supported", rct, ["indirectness: reported for esketamine/other conditions"] if not facts.empty else [],
+               reason, list(st.index), facts["fact_id"])
+
+
+def rule_unmeasured(claim: dict, eb: EvidenceBase) -> Verdict:
+    """Outcomes nothing in the evidence base measured, counted in the claim's own scope: OCD studies
+    for OCD claims, context facts for depression/PTSD claims (OCD studies are never evidence for
+    them). For OCD claims, records of harm (claimed = regex, e.g. 'suicid') that point the other way
+    make it not supported."""
+    scope = evidence_scope(claim)
+    outcome = claim["test_outcome"]
+    if scope in ("depression", "ptsd"):
+        facts = eb.facts[eb.facts["topic"] == scope]
+        return _mk("no_evidence", False, [], f"none of the {len(facts)} {scope} context facts measured {outcome} "
+                   f"(OCD studies are not evidence for a {scope} claim)")
+    if scope != "ocd":
+        topics = ", ".join(sorted(set(eb.facts["topic"])))
+        return _mk("no_evidence", False, [], f"no study or fact on '{scope}' measured {outcome}: the evidence base holds "
+                   f"{len(ocd_studies(eb, 'ocd'))} OCD clinical studies and {len(eb.facts)} context facts ({topics})")
+    st = ocd_studies(eb, "ocd")
+    pat = claim.get("claimed") or ""
+    if pat:
+        harm = eb.facts[(eb.facts["topic"] == "ocd_harms") & eb.facts["statement"].str.contains(pat, case=False, regex=True)]
+        if not harm.empty:
+            ids = [s for s in harm["study_id"] if s]
+            parts = [f"{r.fact_id}: {r.numerator}/{r.denominator} ({r.study_id})" for r in harm.itertuples()]
+            return _mk("not_supported", False, ["imprecision: case-level reports"],
+                       f"0 of {len(st)} OCD studies measured {outcome}; harm reports point the other way: " + "; ".join(parts),
+                       ids, harm["fact_id"])
+    return _mk("no_evidence", False, [], f"0 of {len(st)} OCD clinical studies measured {outcome}")
