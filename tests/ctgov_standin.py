@@ -384,11 +384,12 @@ def _handler_for(server: CtgovStandin) -> type[BaseHTTPRequestHandler]:
 
 
 def client_for(standin: CtgovStandin, rate: float = 20.0, read_timeout: float = 0.5, **kw: Any):
-    """A CtgovClient aimed at ``standin`` with test-sized backoff and its own limiter (fresh per test)."""
-    from evidence_review.pubmed.client import RateLimiter
+    """A CtgovClient aimed at ``standin`` with test-sized backoff and its own limiter (fresh per test:
+    tests/conftest.py points EVIDENCE_REVIEW_RATE_DIR at a new folder for each test)."""
+    from evidence_review.ratelimit import MachineRateLimiter
     from evidence_review.registers.client import CtgovClient
 
     calls, period = (int(rate), 1.0) if rate >= 1 else (1, 1.0 / rate)
     kw.setdefault("backoff", 0.02)
-    kw.setdefault("limiter", RateLimiter(calls, window=period, margin=0.05))
+    kw.setdefault("limiter", MachineRateLimiter("ctgov", calls, period, margin=0.05))
     return CtgovClient(standin.url, rate=rate, read_timeout=read_timeout, **kw)
