@@ -28,12 +28,13 @@ from scipy import stats
 from evidence_review import paths
 from evidence_review.errors import InputError
 from evidence_review.review.snapshot import read_jsonl
+from evidence_review.review.studies import count_once as _count_once
 from evidence_review.tables import read_csv_strict
 
 RCT_DESIGNS = frozenset({"rct_parallel", "rct_crossover"})
 CONTROLLED_DESIGNS = RCT_DESIGNS | {"controlled_nonrandomized"}
 PRIMARY_DESIGNS = CONTROLLED_DESIGNS | {
-    "open_label_single_arm", "case_series", "case_report", "retrospective_chart_review", "conference_abstract",
+    "open_label_single_arm", "case_series", "case_report", "retrospective_chart_review",
 }
 DESIGN_ALIASES = {"retrospective": "retrospective_chart_review"}
 SYMPTOM_SCALES_LOWER_BETTER = re.compile(r"y-?bocs|cy-?bocs|vas|madrs|hdrs|ham-?d|caps|pcl|ies", re.IGNORECASE)
@@ -194,6 +195,10 @@ def merge_records(studies: pd.DataFrame, records: pd.DataFrame | None) -> pd.Dat
     out = studies.copy()
     out["included"] = out["design"].isin(PRIMARY_DESIGNS)
     out["design_source"] = "studies facts"
+    # every report is its own study unless the records stage links it to a parent (review.studies)
+    out["study_group"] = out["study_id"]
+    out["study_design"] = out["design"]
+    out["report_type"] = ""
     if records is None or records.empty or "study_id" not in records.columns:
         return out
     rec = records.drop_duplicates("study_id").set_index("study_id")
@@ -203,6 +208,9 @@ def merge_records(studies: pd.DataFrame, records: pd.DataFrame | None) -> pd.Dat
         if "design" in rec.columns and str(rec.at[sid, "design"] or ""):
             out.at[sid, "design"] = str(rec.at[sid, "design"])
             out.at[sid, "design_source"] = "records (screening)"
+        for col in ("study_group", "study_design", "report_type"):
+            if col in rec.columns and str(rec.at[sid, col] or ""):
+                out.at[sid, col] = str(rec.at[sid, col])
         if "included" in rec.columns:
             val = str(rec.at[sid, "included"]).strip().lower()
             out.at[sid, "included"] = val in ("true", "1", "yes", "include", "included")
@@ -348,6 +356,13 @@ def build(tables: dict[str, pd.DataFrame], facts: pd.DataFrame | None = None,
     pooled = tables.get("pooled")
     return EvidenceBase(studies=studies, findings=findings, facts=facts, known_ids=frozenset(known),
                         pooled=pooled if pooled is not None else pd.DataFrame())
+
+
+def count_once(studies: pd.DataFrame, ids: Any = None) -> dict[str, Any]:
+    """Reports, distinct studies and participants among ``ids`` (all rows if None), each study once.
+
+    Reports of the same study (``study_group``) share participants: a study counts its largest n."""
+    return _count_once(studies, ids, "n")
 
 
 def nan_to_none(x: Any) -> Any:

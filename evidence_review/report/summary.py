@@ -24,7 +24,7 @@ import pandas as pd  # noqa: E402
 
 from evidence_review import __version__  # noqa: E402
 from evidence_review.atomic import atomic_write_text  # noqa: E402
-from evidence_review.claims.evidence_base import PRIMARY_DESIGNS, RCT_DESIGNS  # noqa: E402
+from evidence_review.claims.evidence_base import PRIMARY_DESIGNS, RCT_DESIGNS, count_once  # noqa: E402
 from evidence_review.figures import save_figure  # noqa: E402
 from evidence_review.claims.verdicts import VERDICTS  # noqa: E402
 
@@ -57,7 +57,9 @@ def study_table(ctx: "ReportContext") -> pd.DataFrame:
         dose_route = ", ".join(x for x in (s["drug"], s["dose"], s["route"], s["n_infusions"] and f"{s['n_infusions']} dose(s)") if x)
         rows.append({
             "study": _study_label(s, sid),
-            "study_id": sid, "design": s["design"], "n": "" if pd.isna(s["n"]) else int(s["n"]),
+            "study_id": sid, "study_group": s.get("study_group") or sid,
+            "design": s.get("study_design") or s["design"], "report": s.get("report_type") or "",
+            "n": "" if pd.isna(s["n"]) else int(s["n"]),
             "population": _short(re.sub(r"^n: \d+; ", "", str(s["population"])).replace("_", " "), 90), "dose / route": _short(dose_route, 90),
             "comparator": _short(s["control"] or "none", 50), "outcome": _short(outcome, 120),
             "effect (95% CI)": _short(effect, 140), "source": src,
@@ -71,17 +73,50 @@ def _short(text: Any, n: int) -> str:
 
 
 def glance(ctx: "ReportContext", studies: pd.DataFrame) -> dict[str, Any]:
+    """Headline counts: reports vs studies, participants once per study, and randomized trials split by
+    whether they gave outcome data (a stopped trial with none is listed, never counted as evidence)."""
     manifest = ctx.facts.get("snapshot_manifest") or {}
     prisma = ctx.facts.get("prisma") or {}
-    by_design = studies["design"].value_counts().sort_index() if not studies.empty else pd.Series(dtype=int)
-    n_total = int(pd.to_numeric(studies.get("n", pd.Series(dtype=float)), errors="coerce").fillna(0).sum()) if not studies.empty else 0
-    rct = studies[studies["design"].isin(RCT_DESIGNS)] if not studies.empty else studies
+    eb = ctx.facts.get("evidence_base")
+    st = pd.DataFrame()
+    if eb is not None and not studies.empty:
+        st = eb.studies[eb.studies["study_id"].isin(set(studies["study_id"]))]
+    once = count_once(st) if not st.empty else {"reports": 0, "studies": 0, "participants": 0, "unknown_n": 0}
+    parents = st[st["study_id"] == st["study_group"]] if not st.empty else st
+    by_design = parents["design"].value_counts().sort_index() if not parents.empty else pd.Series(dtype=int)
+    extraction = ctx.tables.get("extraction")
+    with_data = set(extraction["study_id"].astype(str)) if extraction is not None and "study_id" in extraction else set()
+    rct = parents[parents["design"].isin(RCT_DESIGNS)] if not parents.empty else parents
+    rct_data = rct[rct["study_id"].isin(with_data)] if not rct.empty else rct
+    no_data = []
+    for sid, r in (rct[~rct["study_id"].isin(with_data)].iterrows() if not rct.empty else []):
+        size = "n not reported" if pd.isna(r["n"]) else f"n = {int(r['n'])}"
+        kind = f"{r['report_type']}; " if r.get("report_type") and r["report_type"] != "journal article" else ""
+        no_data.append(f"{_study_label(r, sid)} ({kind}{size})")
     return {
         "snapshot_date": manifest.get("compiled") or manifest.get("snapshot_date") or "unknown",
         "identified": prisma.get("identified", ""), "screened": prisma.get("screened", ""),
-        "included": prisma.get("included", len(studies)), "by_design": by_design, "participants": n_total,
-        "rct_k": len(rct), "rct_n": int(pd.to_numeric(rct.get("n", pd.Series(dtype=float)), errors="coerce").fillna(0).sum()) if len(rct) else 0,
+        "included": prisma.get("included_studies", once["studies"]),
+        "reports": prisma.get("included_reports", once["reports"]), "by_design": by_design,
+        "participants": once["participants"], "unknown_n": once["unknown_n"],
+        "rct_k": len(rct), "rct_data_k": len(rct_data), "rct_n": count_once(rct_data)["participants"] if len(rct_data) else 0,
+        "rct_no_data": no_data,
     }
+
+
+def glance_lines(g: dict[str, Any]) -> tuple[str, str]:
+    """The two headline sentences (markdown bold; the HTML renderer swaps the markers)."""
+    unknown = (f"; {g['unknown_n']} {'study does not report its' if g['unknown_n'] == 1 else 'studies do not report their'} size"
+               if g.get("unknown_n") else "")
+    studies = (f"included **{g['included']}** primary clinical studies in {g['reports']} reports "
+               f"({g['participants']} participants, each study counted once{unknown})")
+    rcts = (f"Randomized trials: **{g['rct_k']}**, of which {g['rct_data_k']} with outcome data (n = {g['rct_n']})"
+            + (f"; without outcome data: {'; '.join(g['rct_no_data'])}" if g.get("rct_no_data") else ""))
+    return studies, rcts
+
+
+def _bold_html(text: str) -> str:
+    return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", html.escape(text))
 
 
 def versions() -> dict[str, str]:
@@ -205,8 +240,8 @@ def render_markdown(ctx: "ReportContext", g: dict, studies: pd.DataFrame, pooled
     out = ["# Ketamine and OCD: clinic claims against the published evidence", ""]
     out += ["## Evidence at a glance", "",
             f"- Snapshot compiled: **{g['snapshot_date']}**; records identified {g['identified']}, screened {g['screened']}, "
-            f"included **{g['included']}** primary clinical studies ({g['participants']} participants).",
-            f"- Randomized trials: **{g['rct_k']}** (n = {g['rct_n']}).", "",
+            f"{glance_lines(g)[0]}.",
+            f"- {glance_lines(g)[1]}.", "",
             md_table(pd.DataFrame({"design": g["by_design"].index, "studies": g["by_design"].values})), "",
             *(["![PRISMA flow](figures/prisma.svg)", ""] if (ctx.figures_dir / "prisma.svg").is_file() else [])]
     out += ["## Studies", "", md_table(studies) if not studies.empty else "_no studies_", ""]
@@ -236,7 +271,8 @@ def methods_lines(ctx, g, claims, topic, vers) -> list[str]:
         "## Methods and provenance", "",
         f"- PubMed query: `{q}`" if q else "- PubMed query: (topic file not found)",
         f"- Evidence snapshot compiled {g['snapshot_date']} (offline; see `evidence/snapshot/manifest.json`); "
-        f"PRISMA: identified {g['identified']}, screened {g['screened']}, included {g['included']}.",
+        f"PRISMA: identified {g['identified']}, screened {g['screened']}, included {g['included']} studies "
+        f"({g['reports']} reports).",
         f"- Claims registry `evidence/claims.csv`: {len(claims)} claims, each quote an exact excerpt of its page "
         "(whitespace collapsed); context facts `evidence/context_facts.csv`.",
         f"- Evidence tables: {_rows(ctx, 'records')} records, {_rows(ctx, 'extraction')} extraction rows, "
@@ -272,8 +308,8 @@ def render_html(ctx, g, studies, pooled, claims, forest_paths: dict[str, Path], 
              "<h1>Ketamine and OCD: clinic claims against the published evidence</h1>",
              '<h2 id="glance">Evidence at a glance</h2>',
              f"<p>Snapshot compiled <b>{e(str(g['snapshot_date']))}</b>; records identified {e(str(g['identified']))}, "
-             f"screened {e(str(g['screened']))}, included <b>{e(str(g['included']))}</b> primary clinical studies "
-             f"({g['participants']} participants); randomized trials <b>{g['rct_k']}</b> (n = {g['rct_n']}).</p>",
+             f"screened {e(str(g['screened']))}, " + _bold_html(glance_lines(g)[0]) + "; "
+             + _bold_html(glance_lines(g)[1][0].lower() + glance_lines(g)[1][1:]) + ".</p>",
              html_table(pd.DataFrame({"design": g["by_design"].index, "studies": g["by_design"].values}), table_id="design-table"),
              *([f'<img class="fig" id="prisma" alt="PRISMA flow diagram" src="{_svg_uri(prisma_svg)}">']
                if prisma_svg is not None else []),

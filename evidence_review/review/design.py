@@ -27,11 +27,11 @@ from evidence_review.tables import claim_once, read_csv_strict, require_values
 LABELS: tuple[str, ...] = (
     "rct_parallel", "rct_crossover", "controlled_nonrandomized", "open_label_single_arm", "case_series",
     "case_report", "retrospective_chart_review", "systematic_review", "meta_analysis", "narrative_review",
-    "guideline", "preclinical", "trial_registration", "conference_abstract", "letter_comment", "other",
+    "guideline", "preclinical", "trial_registration", "letter_comment", "other",
 )
 PRIMARY_CLINICAL: frozenset[str] = frozenset({
     "rct_parallel", "rct_crossover", "controlled_nonrandomized", "open_label_single_arm", "case_series",
-    "case_report", "retrospective_chart_review", "conference_abstract",
+    "case_report", "retrospective_chart_review",
 })
 REVIEW_LIKE: frozenset[str] = frozenset({"systematic_review", "meta_analysis", "narrative_review", "guideline"})
 
@@ -147,10 +147,13 @@ def classify(record: Mapping[str, Any]) -> DesignLabel:
             return DesignLabel("rct_crossover", 0.92, "PubMed type 'Randomized Controlled Trial' and a crossover cue")
         return DesignLabel("rct_parallel", 0.88, "PubMed type 'Randomized Controlled Trial', no crossover cue")
     if "congress" in types or "congress" in labels:
-        review = _review_cues(title_text, 0.0)
+        # a meeting abstract is a kind of report, not a design: label the study it reports (its report_type,
+        # "conference abstract", is kept by review.studies); no cue -> "other" until a reviewer decides
         src = "PubMed type" if "congress" in types else "publisher label"
-        return DesignLabel("conference_abstract", 0.85, f"{src} 'Congress' (meeting abstract)"
-                           + (f"; reports a {review.label.replace('_', ' ')}" if review else ""))
+        found = _review_cues(title_text, 0.7) or _design_cues(text, 0.7)
+        if found:
+            return DesignLabel(found.label, found.confidence, f"{src} 'Congress' (meeting abstract); {found.reason}")
+        return DesignLabel("other", 0.3, f"{src} 'Congress' (meeting abstract) with no design cue")
     if "case reports" in types:
         many = _has(text, *_MANY_CASES)
         if many:

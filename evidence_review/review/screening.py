@@ -32,6 +32,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from evidence_review.review import design as design_mod
+from evidence_review.review import studies as studies_mod
 from evidence_review.errors import InputError
 from evidence_review.tables import claim_once, read_csv_strict, require_values
 from evidence_review.review.topic import Topic
@@ -190,6 +191,26 @@ def prisma_counts(screened: pd.DataFrame, identified: int, duplicates_removed: i
     return counts
 
 
+def study_counts(table: pd.DataFrame) -> dict[str, Any]:
+    """Included reports and the distinct studies they describe (PRISMA 2020 counts both).
+
+    ``table`` is the records table with ``included``, ``study_group``, ``study_design`` and ``report_type``.
+    Designs are counted per study (the parent study's design), report types per report."""
+    inc = table[table["included"].astype(bool)]
+    studies = inc.drop_duplicates("study_group")
+    # a study whose only included report is a secondary one still takes its own (parent) design
+    by_design = studies["study_design"].value_counts()
+    return {
+        "included_reports": int(len(inc)),
+        "included_studies": int(inc["study_group"].nunique()),
+        "included_by_design": {k: int(v) for k, v in sorted(by_design.items())},
+        "included_reports_by_type": {k: int(v) for k, v in sorted(inc["report_type"].value_counts().items())},
+        "reports_of_included_studies_linked": {
+            str(r["study_id"]): str(r["study_group"]) for r in inc.to_dict(orient="records")
+            if r["study_group"] != r["study_id"]},
+    }
+
+
 def _reason_counts(df: pd.DataFrame) -> dict[str, int]:
     counts = df["exclusion_category"].value_counts()
     return {k: int(v) for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))}
@@ -241,10 +262,11 @@ def prisma_figure(counts: Mapping[str, Any]):
     box(left, 3.35, w_left, 0.8, f"Reports assessed for eligibility\n(n = {counts['full_text_assessed']})")
     ft_text = reasons("Reports excluded", counts["excluded_full_text"], counts.get("excluded_full_text_reasons", {}))
     box(right, 2.85, w_right, 1.8, ft_text)
-    box(left, 0.8, w_left, 0.8, f"Studies / reports included in review\n(n = {counts['included']})", "#e6f4e6")
+    box(left, 0.8, w_left, 0.8, f"Studies included in review (n = {counts.get('included_studies', counts['included'])})\n"
+        f"Reports of included studies (n = {counts.get('included_reports', counts['included'])})", "#e6f4e6")
     designs = counts.get("included_by_design") or {}
     if designs:
-        lines = ["Included, by design"] + [f"- {k.replace('_', ' ')} (n = {v})" for k, v in designs.items()]
+        lines = ["Included studies, by design"] + [f"- {k.replace('_', ' ')} (n = {v})" for k, v in designs.items()]
         height = 0.25 * len(lines) + 0.25
         box(right, 2.55 - height, w_right, height, "\n".join(lines), "#f4f4f4")
         arrow(left + w_left, 1.2, right, 1.2)
@@ -273,6 +295,9 @@ def build_records_table(ctx: Any) -> tuple[pd.DataFrame, dict[str, Any], dict[st
     labels, agreement = design_mod.label_records(records, ctx.evidence / "design_overrides.csv")
     cols = ["design", "design_confidence", "design_reason", "design_source", "design_auto"]
     table = records.merge(labels[["study_id", *cols]], on="study_id", how="left", validate="one_to_one")
+    links_path = ctx.evidence / "study_links.csv"
+    links = studies_mod.load_links(links_path, records) if links_path.exists() else None
+    table = studies_mod.add_study_columns(table, links, links_path)
     decisions_path = ctx.evidence / "screening_decisions.csv"
     decisions = load_decisions(decisions_path, records) if decisions_path.exists() else None
     screened = screen_frame(table, topic, decisions)
@@ -282,7 +307,7 @@ def build_records_table(ctx: Any) -> tuple[pd.DataFrame, dict[str, Any], dict[st
     prisma = prisma_counts(screened, int(counts.get("identified", len(records))),
                            int(counts.get("duplicates_removed", 0)), by_source)
     prisma["identified_registrations"] = int(counts.get("trial_registrations", 0))
-    prisma["included_by_design"] = {k: int(v) for k, v in sorted(table.loc[table["included"], "design"].value_counts().items())}
+    prisma.update(study_counts(table))
     return table, prisma, manifest, agreement
 
 

@@ -38,7 +38,7 @@ from evidence_review.tables import read_csv_strict
 DESIGNS: frozenset[str] = frozenset({
     "rct_parallel", "rct_crossover", "controlled_nonrandomized", "open_label_single_arm", "case_series",
     "case_report", "retrospective_chart_review", "systematic_review", "meta_analysis", "narrative_review",
-    "guideline", "preclinical", "trial_registration", "conference_abstract", "letter_comment", "other",
+    "guideline", "preclinical", "trial_registration", "letter_comment", "other",
 })
 
 COMPARISON_TYPES: frozenset[str] = frozenset({"between_groups", "single_group", "pre_post", "within_person"})

@@ -134,7 +134,8 @@ def test_shipped_review_key_studies(ctx: ReportContext) -> None:
 def test_report_stage_outputs(ctx: ReportContext, tmp_path: Path) -> None:
     csv = ctx.tables_dir / "records.csv"
     header = csv.read_text().splitlines()[0].split(",")
-    for col in ("study_id", "design", "design_confidence", "design_reason", "design_source", "included", "exclusion_reason"):
+    for col in ("study_id", "design", "design_confidence", "design_reason", "design_source", "included", "exclusion_reason",
+                "study_group", "study_design", "report_type"):
         assert col in header
     assert (ctx.figures_dir / "prisma.png").stat().st_size > 0
     svg = (ctx.figures_dir / "prisma.svg").read_text()
