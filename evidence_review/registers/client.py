@@ -18,7 +18,7 @@ Public API:
     CtgovClient.iter_pages(params)                 every page of a search, following nextPageToken
     CtgovClient.study(nct_id)                      one /studies/{nctId} record (None if unknown)
     search_params(cond=, intr=, term=, ...)        the query.* / filter.advanced parameters of a search
-    limiter_for(rate)                              the machine-wide limiter for a requests-per-second rate
+    limiter_for(rate)                              the machine-wide limiter (budget ``ctgov``) for a rate
 """
 
 from __future__ import annotations
@@ -61,8 +61,8 @@ def _env_float(name: str, default: float) -> float:
 # Rate limit
 
 def limiter_for(rate: float) -> MachineRateLimiter:
-    """The machine-wide ``ctgov`` budget (the registry counts requests per address, not per process):
-    every process on the host shares it through ``evidence_review.ratelimit``."""
+    """The machine-wide budget ``ctgov`` at ``rate`` requests/s: the registry counts requests per client
+    address, so every process on this machine (a killed run and its rerun included) shares it."""
     if not rate > 0:
         raise InputError(f"rate must be > 0 requests/s, got {rate}", field="CTGOV_RATE")
     calls, period = (int(rate), 1.0) if rate >= 1 else (1, 1.0 / rate)
@@ -117,7 +117,7 @@ class CtgovClient:
 
     def __init__(self, base_url: str | None = None, *, rate: float | None = None, connect_timeout: float = 10.0,
                  read_timeout: float | None = None, max_tries: int | None = None, backoff: float | None = None,
-                 backoff_max: float = 60.0, limiter: Any = None, session: requests.Session | None = None,
+                 backoff_max: float = 60.0, limiter: MachineRateLimiter | None = None, session: requests.Session | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.base_url = (base_url or os.environ.get("CTGOV_API_URL") or DEFAULT_BASE_URL).rstrip("/")
         self.rate = rate if rate is not None else _env_float("CTGOV_RATE", DEFAULT_RATE)
@@ -173,8 +173,8 @@ class CtgovClient:
             if attempt + 1 >= self.max_tries:
                 break
             delay = self._delay(attempt, retry_after)
-            if retry_after is not None and hasattr(self.limiter, "pause_until"):
-                self.limiter.pause_until(time.time() + retry_after)
+            if retry_after is not None:
+                self.limiter.pause_until(time.time() + retry_after)  # holds back every process
             log.warning("%s attempt %d/%d failed (%s); retrying in %.2fs", path, attempt + 1, self.max_tries,
                         last, delay)
             self._sleep(delay)
