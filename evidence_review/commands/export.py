@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 
 HELP = ("export records (store or report folder) as CSV/Parquet or as RIS/BibTeX/CSL-JSON for Zotero, "
-        "EndNote, Mendeley")
+        "EndNote, Mendeley; registrations or pulls as CSV/Parquet")
 TABLE_FORMATS = ("csv", "parquet")
 REFERENCE_FORMATS = ("ris", "bibtex", "csljson")
 SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".ris": "ris", ".bib": "bibtex",
@@ -24,7 +24,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="store folder written by `pull`; default ./store (git-ignored)")
     parser.add_argument("--report", metavar="DIR",
                         help="a report folder (reads DIR/tables/records.csv, with screening decisions)")
-    parser.add_argument("--table", choices=("records", "pulls"), default="records", help="which table")
+    parser.add_argument("--table", choices=("records", "registrations", "pulls"), default="records",
+                        help="which table")
     parser.add_argument("--format", choices=TABLE_FORMATS + REFERENCE_FORMATS,
                         help="output format (default: from --out: .csv .parquet .ris .bib .json)")
     parser.add_argument("--out", required=True, metavar="FILE", help="output file")
@@ -44,12 +45,18 @@ def run(args: argparse.Namespace) -> int:
     if fmt is None:
         raise InputError("choose --format (csv, parquet, ris, bibtex, csljson) or an --out ending in "
                          f"{', '.join(SUFFIXES)}", file=out)
-    if args.pull and (args.table != "records" or args.report):
-        raise InputError("--pull applies to the store's records table", field="pull")
+    if args.pull and (args.table == "pulls" or args.report):
+        raise InputError("--pull applies to the store's records or registrations table", field="pull")
     if fmt in REFERENCE_FORMATS:
         return _export_references(args, fmt, out)
     if args.report or args.which != "all":
         raise InputError("--report and --which apply to --format ris, bibtex or csljson", field="format")
+    if args.table == "registrations":
+        from evidence_review.registers.export import export_registrations
+
+        n = export_registrations(args.store, out, fmt, pull_id=args.pull, include_withdrawn=args.include_withdrawn)
+        print(f"wrote {n} rows to {out}")
+        return 0
     from evidence_review.pubmed.store import export_table
 
     n = export_table(args.store, args.table, out, fmt, pull_id=args.pull, include_withdrawn=args.include_withdrawn)
