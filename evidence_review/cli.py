@@ -28,6 +28,7 @@ COMMANDS: tuple[str, ...] = (
     "meta",
     "audit",
     "report",
+    "screen",
 )
 
 
