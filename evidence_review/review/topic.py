@@ -155,7 +155,7 @@ _SCHEMA: dict[str, dict[str, str]] = {
     "vocabulary": {},  # free-form: one table per rule vocabulary
 }
 # Tables other stages own (validated where they are read).
-_FOREIGN_TABLES = frozenset({"registers", "pooling", "grade", "pico", "living"})
+_FOREIGN_TABLES = frozenset({"registers", "comparators", "populations", "comparability_rules", "swim", "grade", "pico"})
 _DEFAULT_FILES = {
     "snapshot": "evidence/snapshot", "extraction": "evidence/extraction.csv",
     "design_overrides": "evidence/design_overrides.csv", "screening_decisions": "evidence/screening_decisions.csv",
