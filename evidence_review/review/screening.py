@@ -250,9 +250,6 @@ def prisma_figure(counts: Mapping[str, Any]):
         return "\n".join(lines)
 
     by_source = counts.get("identified_by_source") or {}
-<<<<<<< HEAD
-    ident = [f"Records identified from databases (n = {counts['identified']})"]
-=======
     how = counts.get("identification") or {}
     other = counts.get("other_methods")
     if how.get("search_run"):
@@ -260,7 +257,6 @@ def prisma_figure(counts: Mapping[str, Any]):
     else:
         ident = [f"Records identified by other methods (n = {counts['identified']})",
                  "  compiled evidence facts; no database search run"]
->>>>>>> main
     ident += [f"  {k} (n = {v})" for k, v in by_source.items()]
     if counts.get("identified_registers"):
         ident.append(f"Registers (n = {counts['identified_registers']}): own stream (prisma_registers)")
@@ -339,23 +335,8 @@ def build_run(ctx: Any) -> tuple[pd.DataFrame, dict[str, Any], Any, dict[str, An
     decisions = load_decisions(decisions_path, records) if decisions_path.exists() else None
     screened = screen_frame(table, topic, decisions)
     table = table.merge(screened, on="study_id", how="left", validate="one_to_one")
-<<<<<<< HEAD
-    counts = manifest.get("counts", {})
-    by_source = {Path(s["file"]).name: int(s["entries"]) for s in manifest.get("sources", [])}
-    # Registrations are PRISMA's register stream (review.registers), not database records: take their
-    # rows and the source entries merged into them out of this stream's counts.
-    is_reg = table["key_source"].isin(["nct", "registry"])
-    reg_entries = [str(x).split(":")[0] for v in table.loc[is_reg, "sources"] for x in design_mod.as_list(v)]
-    for name in reg_entries:
-        by_source[name] = by_source.get(name, 0) - 1
-    db = screened[~screened["study_id"].isin(set(table.loc[is_reg, "study_id"]))]
-    prisma = prisma_counts(db, int(counts.get("identified", len(records))) - len(reg_entries),
-                           int(counts.get("duplicates_removed", 0)) - (len(reg_entries) - int(is_reg.sum())), by_source)
-    prisma["identified_registers"] = int(is_reg.sum())
-=======
     table = queue.mark(table, baseline_state(ctx, run))
     prisma = stream_prisma(table, run)
->>>>>>> main
     prisma.update(study_counts(table))
     return table, prisma, run, agreement
 
@@ -387,9 +368,16 @@ def stream_prisma(table: pd.DataFrame, run: Any) -> dict[str, Any]:
     if ident["kind"] == "snapshot":
         counts = run.manifest.get("counts", {})
         by_source = {Path(s["file"]).name: int(s["entries"]) for s in run.manifest.get("sources", [])}
-        prisma = prisma_counts(table, int(counts.get("identified", len(table))),
-                               int(counts.get("duplicates_removed", 0)), by_source)
-        prisma["identified_registrations"] = int(counts.get("trial_registrations", 0))
+        # Registrations are PRISMA's register stream (review.registers), not database records: take their
+        # rows and the source entries merged into them out of this stream's counts.
+        is_reg = table["key_source"].isin(["nct", "registry"])
+        reg_entries = [str(x).split(":")[0] for v in table.loc[is_reg, "sources"] for x in design_mod.as_list(v)]
+        for name in reg_entries:
+            by_source[name] = by_source.get(name, 0) - 1
+        prisma = prisma_counts(table[~is_reg], int(counts.get("identified", len(table))) - len(reg_entries),
+                               int(counts.get("duplicates_removed", 0)) - (len(reg_entries) - int(is_reg.sum())),
+                               by_source)
+        prisma["identified_registers"] = int(is_reg.sum())
         prisma["identification"] = ident
         return prisma
     db = table[table["stream"] == "databases"]
