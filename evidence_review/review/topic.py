@@ -86,6 +86,7 @@ class Files:
     pages: Path
     study_links: Path
     risk_of_bias: Path
+    registrations: Path
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,8 @@ _SCHEMA: dict[str, dict[str, str]] = {
     "intervention": {"label": "str?", "indirect_forms": "table?"},
     "context": {"conditions": "strs?", "synonyms": "strs_table?", "routes": "tables?", "comorbid": "strs?"},
     "files": {"snapshot": "str?", "extraction": "str?", "design_overrides": "str?", "screening_decisions": "str?",
-              "context_facts": "str?", "studies": "str?", "pages": "str?", "study_links": "str?", "risk_of_bias": "str?"},
+              "context_facts": "str?", "studies": "str?", "pages": "str?", "study_links": "str?", "risk_of_bias": "str?",
+              "registrations": "str?"},
     "vocabulary": {},  # free-form: one table per rule vocabulary
 }
 # Tables other stages own (validated where they are read).
@@ -161,6 +163,7 @@ _DEFAULT_FILES = {
     "design_overrides": "evidence/design_overrides.csv", "screening_decisions": "evidence/screening_decisions.csv",
     "context_facts": "evidence/context_facts.csv", "studies": "{shared}/evidence-facts/studies.jsonl",
     "pages": "{shared}/seeds", "study_links": "evidence/study_links.csv", "risk_of_bias": "evidence/risk_of_bias.csv",
+    "registrations": "evidence/registers/registrations.json",
 }
 
 
