@@ -241,6 +241,7 @@ CLAIM_COLS = ("claim_id", "scope", "quote", "verdict", "certainty", "studies", "
 def render_markdown(ctx: "ReportContext", g: dict, studies: pd.DataFrame, pooled: pd.DataFrame, claims: pd.DataFrame,
                     forest: list[str], topic: Any, vers: dict[str, str]) -> str:
     out = ["# Ketamine and OCD: clinic claims against the published evidence", ""]
+    out += review_sections.sof_md(ctx, md_table)
     out += changes_lines(ctx.facts.get("changes"))
     out += ["## Evidence at a glance", "",
             f"- Records: **{g['source']}**; records identified {g['identified']}, screened {g['screened']}, "
@@ -387,6 +388,7 @@ def render_html(ctx, g, studies, pooled, claims, forest_paths: dict[str, Path], 
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              "<title>Ketamine and OCD: clinic claims against the evidence</title>", f"<style>{CSS}</style></head><body>",
              "<h1>Ketamine and OCD: clinic claims against the published evidence</h1>",
+             *review_sections.sof_html(ctx, html_table),
              *changes_html(changes_lines(ctx.facts.get("changes"))),
              '<h2 id="glance">Evidence at a glance</h2>',
              f"<p>Records: <b>{e(str(g['source']))}</b>; records identified {e(str(g['identified']))}, "
