@@ -275,7 +275,7 @@ def report_stage(ctx: "ReportContext") -> None:
     from evidence_review.review import rob_plots  # plotting only when the stage runs
     from evidence_review.tables import write_table
 
-    path = ctx.evidence / "risk_of_bias.csv"
+    path = ctx.topic.files.risk_of_bias
     included, awaiting = split_awaiting(included_study_ids(ctx.tables.get("records")), path)
     ctx.facts["rob_awaiting"] = awaiting
     table = load(path, included)
