@@ -46,6 +46,8 @@ def _os_failure(exc: OSError) -> Failure:
         return Failure(2, f"{where} is a folder; give the path of a file")
     if isinstance(exc, NotADirectoryError):
         return Failure(2, f"{where}: part of this path is a file, not a folder; check the path")
+    if isinstance(exc, FileExistsError):
+        return Failure(2, f"{where} already exists as a file where a folder is needed; choose another path")
     if isinstance(exc, FileNotFoundError):
         return Failure(2, f"{where}: no such file or folder; check the path")
     if isinstance(exc, PermissionError):

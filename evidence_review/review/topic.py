@@ -122,6 +122,27 @@ def _check(value: Any, kind: str) -> str | None:
     raise ValueError(kind)  # pragma: no cover - schema typo
 
 
+# Tables a topic file may hold beyond _SCHEMA; each is checked by its own reader (e.g. _registers).
+OPTIONAL_TABLES: tuple[str, ...] = ("registers",)
+
+
+def _reject_unknown(data: dict[str, Any], text: str, path: Path) -> None:
+    """A misspelt key would silently fall back to nothing: name it, with the closest known key."""
+    import difflib
+
+    tables = {t: set(keys) for t, keys in _SCHEMA.items() if t}
+    top_known = set(_SCHEMA[""]) | set(tables) | set(OPTIONAL_TABLES)
+    checks = [("", data, top_known)] + [(t, data[t], k) for t, k in tables.items() if isinstance(data.get(t), dict)]
+    for table, section, known in checks:
+        for key in section:
+            if key not in known:
+                hint = difflib.get_close_matches(key, sorted(known), n=1)
+                tip = f"; did you mean '{hint[0]}'?" if hint else f" (known: {', '.join(sorted(known))})"
+                field = f"{table}.{key}" if table else key
+                row = _line_of(text, table, key) or _line_of(text, key, None)
+                raise InputError(f"unknown key{tip}", file=path, row=row, field=field)
+
+
 def load_topic(path: str | Path) -> Topic:
     """Read and validate a topic file; raise InputError naming file, line and field on any problem."""
     path = Path(path)
@@ -137,6 +158,7 @@ def load_topic(path: str | Path) -> Topic:
         m = re.search(r"line (\d+)", str(exc))
         raise InputError(f"malformed TOML: {exc}", file=path, row=int(m.group(1)) if m else None) from exc
 
+    _reject_unknown(data, text, path)
     values: dict[str, dict[str, Any]] = {}
     for table, keys in _SCHEMA.items():
         section = data if table == "" else data.get(table)
