@@ -81,7 +81,7 @@ def load_rules(path: str | Path) -> tuple[tuple[ComparabilityRule, ...], Classes
         window = _need(t, "timepoint_days", path, where)
         if not (isinstance(window, list) and len(window) == 2 and window[0] <= window[1]):
             raise InputError("timepoint_days must be [from, to]", file=path, field=f"{where}.timepoint_days")
-        thr = t.get("response_threshold_pct")
+        thr = rule_threshold(t.get("response_threshold_pct"), data, path, f"{where}.response_threshold_pct")
         rules.append(ComparabilityRule(
             analysis=_need(t, "analysis", path, where), title=_need(t, "title", path, where), role=role,
             outcome=_need(t, "outcome", path, where), comparison_type=ctype, comparator_class=comp,
@@ -91,6 +91,21 @@ def load_rules(path: str | Path) -> tuple[tuple[ComparabilityRule, ...], Classes
             fits=tuple((str(m), str(s)) for m, s in _need(t, "fits", path, where)),
             method=_need(t, "method", path, where), rationale=_need(t, "rationale", path, where)))
     return tuple(rules), classes
+
+
+def rule_threshold(value: Any, data: dict, path: Path, where: str) -> float | None:
+    """A rule's response definition in percent: a number, or "topic" for the topic's own
+    ``outcome.response_threshold`` (so a what-if on the threshold moves the pooled analyses with it)."""
+    if value is None:
+        return None
+    if value == "topic":
+        frac = (data.get("outcome") or {}).get("response_threshold")
+        if not isinstance(frac, (int, float)) or isinstance(frac, bool):
+            raise InputError("'topic' needs outcome.response_threshold", file=path, field=where)
+        return round(float(frac) * 100, 6)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise InputError(f"expected a percent or \"topic\", got {value!r}", file=path, field=where)
+    return float(value)
 
 
 def comparator_class(row: pd.Series | dict, classes: Classes) -> str:

@@ -46,10 +46,10 @@ def load_grade(path: str | Path) -> tuple[grade.GradeParams, tuple[grade.SofOutc
         kind = t.get("kind", "benefit")
         if kind not in KINDS:
             raise InputError(f"kind must be one of {', '.join(KINDS)}", file=path, field=f"{where}.kind")
-        thr = t.get("response_threshold_pct")
+        thr = comparability.rule_threshold(t.get("response_threshold_pct"), data, path, f"{where}.response_threshold_pct")
         specs.append(grade.SofOutcome(id=t["id"], outcome=t["outcome"], comparison=t["comparison"],
                                       outcomes=tuple(t["outcomes"]), comparison_types=tuple(t["comparison_types"]),
-                                      kind=kind, response_threshold_pct=None if thr is None else float(thr)))
+                                      kind=kind, response_threshold_pct=thr))
     return params, tuple(specs)
 
 
@@ -97,7 +97,7 @@ def build_sof(ctx: "ReportContext") -> pd.DataFrame:
                                  ov.sort_values("severity", ascending=False).drop_duplicates("study_id")[
                                      ["study_id", "overall", "severity"]].itertuples(index=False)}
     _, classes = comparability.load_rules(ctx.topic_path)
-    pops = comparability.population_classes(ctx.shared / "evidence-facts" / "studies.jsonl", classes)
+    pops = comparability.population_classes(ctx.topic.files.studies, classes)
     records = ctx.tables.get("records")
     groups = _study_groups(records)
     # a report from inside another study (e.g. an adverse-event report on trial patients) has that study's population
