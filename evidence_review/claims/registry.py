@@ -249,7 +249,9 @@ def spec_for_candidate(sentence: str, category: str) -> dict[str, str]:
         elif "off-label" in s:
             spec.update(rule="regulatory", test_outcome="off_label_psychiatric_use", claimed="yes")
         else:
-            spec.update(rule="regulatory", test_outcome="anaesthetic_approval", claimed="yes")
+            extent = ["anaesthetic_use_extent"] if re.search(r"widely|commonly|routinely", s) else []
+            why = ["anaesthetic_safety_profile"] if re.search(r"\bsafe(ty)?\b", s) else []
+            spec.update(rule="regulatory", test_outcome="+".join(["anaesthetic_approval", *extent, *why]), claimed="yes")
     elif category == "evidence_base":
         if "journal of" in s:
             journal = re.search(r"(american journal of psychiatry|journal of [a-z ]+)", s).group(1)

@@ -15,6 +15,8 @@ from evidence_review.claims.rules.common import (
     LEVELS,
     Verdict,
     _mk,
+    _group_of,
+    _k_of,
     _n_of,
     _study_downgrades,
     apply_hierarchy,
@@ -61,10 +63,14 @@ def rule_protocol(claim: dict, eb: EvidenceBase) -> Verdict:
     ctrl = using[using["design"].isin(CONTROLLED_DESIGNS)]
     ctx = eb.facts[eb.facts["topic"].isin(["depression", "ptsd"]) & eb.facts["statement"].str.contains(pat_fact, case=False, regex=True)]
     ids = list(using.index)
-    reason = (f"{feature}: {len(ctrl)} controlled OCD stud{'y' if len(ctrl) == 1 else 'ies'} "
-              f"({', '.join(ctrl.index) or '-'}), {len(using) - len(ctrl)} uncontrolled "
-              f"({', '.join(sorted(set(using.index) - set(ctrl.index))) or '-'}), "
-              f"{len(ctx)} depression/PTSD fact(s) ({', '.join(ctx['fact_id']) or '-'}) of {len(st)} OCD studies")
+    # reports from inside a controlled study (a case from the trial) are that study, not an uncontrolled one
+    ctrl_groups = {_group_of(eb, s) for s in ctrl.index}
+    unc = sorted(s for s in set(using.index) - set(ctrl.index) if _group_of(eb, s) not in ctrl_groups)
+    k_ctrl = _k_of(eb, ctrl.index)
+    reason = (f"{feature}: {k_ctrl} controlled OCD stud{'y' if k_ctrl == 1 else 'ies'} "
+              f"({', '.join(ctrl.index) or '-'}), {_k_of(eb, unc)} uncontrolled "
+              f"({', '.join(unc) or '-'}), "
+              f"{len(ctx)} depression/PTSD fact(s) ({', '.join(ctx['fact_id']) or '-'}) of {_k_of(eb, st.index)} OCD studies")
     if not ctrl.empty:
         rct, downs = _study_downgrades(eb, list(ctrl.index), "ocd")
         return _mk("supported", rct, [d for d in downs if not d.startswith("indirectness")], reason, ids, ctx["fact_id"])
