@@ -27,6 +27,7 @@ COMMANDS: tuple[str, ...] = (
     "meta",
     "audit",
     "report",
+    "screen",
 )
 
 

@@ -21,8 +21,10 @@ from evidence_review.errors import InputError
 # name -> "module:function". Order matters.
 STAGES: dict[str, str] = {
     "records": "evidence_review.review.screening:report_stage",   # snapshot -> designs -> screening -> PRISMA
+    "risk_of_bias": "evidence_review.review.risk_of_bias:report_stage",  # curated RoB table -> overall, plots
     "effects": "evidence_review.stats.synthesis:report_stage",    # extraction -> effects -> pooled -> forest plots
     "claims": "evidence_review.claims.verdicts:report_stage",      # claims registry -> verdicts
+    "changes": "evidence_review.report.changes:report_stage",      # what changed since the previous run; run state
     "summary": "evidence_review.report.summary:report_stage",      # summary.md / summary.html
 }
 
@@ -36,6 +38,8 @@ class ReportContext:
     reports: Path = field(default_factory=paths.reports_dir)
     shared: Path = field(default_factory=paths.shared_dir)
     topic_path: Path | None = None
+    store: Path | None = None        # a store folder: the records stage reads its pull instead of the snapshot
+    pull_id: str | None = None       # which pull of ``store`` (default: the latest complete one)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     facts: dict[str, Any] = field(default_factory=dict)
     written: list[Path] = field(default_factory=list)

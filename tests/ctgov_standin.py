@@ -111,6 +111,7 @@ class _Fault:
     kind: str
     path: str | None
     retry_after: float
+    after: int = 0  # matching requests to let through before this fault fires
 
 
 def _nct(study: dict) -> str:
@@ -218,11 +219,13 @@ class CtgovStandin:
             return dict(self._studies)
 
     # -- faults and log ----------------------------------------------------------------------------
-    def inject(self, kind: str, times: int = 1, path: str | None = None, retry_after: float = 0.5) -> None:
+    def inject(self, kind: str, times: int = 1, path: str | None = None, retry_after: float = 0.5,
+               after: int = 0) -> None:
+        """Fail the next ``times`` matching requests with ``kind`` (after letting ``after`` through)."""
         if kind not in FAULTS:
             raise ValueError(f"unknown fault {kind!r}; one of {FAULTS}")
         with self._lock:
-            self._faults.extend(_Fault(kind, path, retry_after) for _ in range(times))
+            self._faults.extend(_Fault(kind, path, retry_after, after) for _ in range(times))
 
     def pending_faults(self) -> int:
         return len(self._faults)
@@ -251,11 +254,15 @@ class CtgovStandin:
             if self.rate is not None and recent > self.rate * self.window:
                 entry.rate_limited = True
                 return entry, None
-            for i, f in enumerate(self._faults):
-                if f.path is None or path.startswith(f.path):
-                    entry.fault = f.kind
-                    return entry, self._faults.pop(i)
-            return entry, None
+            matching = [f for f in self._faults if f.path is None or path.startswith(f.path)]
+            ready = next((f for f in matching if f.after <= 0), None)
+            for f in matching:
+                if f is not ready and f.after > 0:
+                    f.after -= 1
+            if ready is not None:
+                entry.fault = ready.kind
+                self._faults.remove(ready)
+            return entry, ready
 
     def search(self, params: dict[str, str]) -> tuple[dict, list[str]]:
         unknown = sorted(set(params) - KNOWN_PARAMS)
@@ -384,11 +391,9 @@ def _handler_for(server: CtgovStandin) -> type[BaseHTTPRequestHandler]:
 
 
 def client_for(standin: CtgovStandin, rate: float = 20.0, read_timeout: float = 0.5, **kw: Any):
-    """A CtgovClient aimed at ``standin`` with test-sized backoff and its own limiter (fresh per test)."""
-    from evidence_review.pubmed.client import RateLimiter
+    """A CtgovClient aimed at ``standin`` with test-sized backoff. It uses the machine-wide limiter; the
+    test suite gives every test its own limiter folder (tests/conftest.py), so budgets never mix."""
     from evidence_review.registers.client import CtgovClient
 
-    calls, period = (int(rate), 1.0) if rate >= 1 else (1, 1.0 / rate)
     kw.setdefault("backoff", 0.02)
-    kw.setdefault("limiter", RateLimiter(calls, window=period, margin=0.05))
     return CtgovClient(standin.url, rate=rate, read_timeout=read_timeout, **kw)

@@ -216,6 +216,7 @@ def merge_records(studies: pd.DataFrame, records: pd.DataFrame | None) -> pd.Dat
     if records is None or records.empty or "study_id" not in records.columns:
         return out
     rec = records.drop_duplicates("study_id").set_index("study_id")
+    out = pd.concat([out, _searched_studies(rec, out)]) if "included" in rec.columns else out
     for sid in out.index:
         if sid not in rec.index:
             continue
@@ -228,6 +229,43 @@ def merge_records(studies: pd.DataFrame, records: pd.DataFrame | None) -> pd.Dat
         if "included" in rec.columns:
             val = str(rec.at[sid, "included"]).strip().lower()
             out.at[sid, "included"] = val in ("true", "1", "yes", "include", "included")
+    return out
+
+
+def _searched_studies(rec: pd.DataFrame, known: pd.DataFrame) -> pd.DataFrame:
+    """Included records that the curated facts do not describe (found by a search, included by a reviewer):
+    one study row each with what the record says (design, year, identifiers); n comes from extraction."""
+    new = [sid for sid in rec.index if sid not in known.index
+           and str(rec.at[sid, "included"]).strip().lower() in ("true", "1")]
+    rows = []
+    for sid in new:
+        r = rec.loc[sid]
+        get = lambda k: "" if k not in r.index or pd.isna(r[k]) else r[k]  # noqa: E731
+        rows.append({"study_id": sid, "record_type": "study", "first_author": get("first_author"),
+                     "year": get("year") or None, "journal": get("journal"), "title": get("title"),
+                     "pmid": get("pmid"), "pmcid": get("pmcid"), "doi": get("doi"), "nct_id": get("nct_id"),
+                     "design": get("design"), "n": None, "n_randomized": None, "n_analyzed": None,
+                     "population": "", "treatment_resistant": False, "adolescent": False, "drug": "", "dose": "",
+                     "route": "", "infusion_duration": "", "n_infusions": "", "spacing": "", "concomitant": "",
+                     "control": "", "adverse_events": "", "results_text": "", "registry_status": "",
+                     "source_url": get("source_url")})
+    df = pd.DataFrame(rows, columns=list(known.columns.drop(["included", "design_source"], errors="ignore")))
+    return df.set_index("study_id", drop=False).rename_axis(None).assign(
+        included=df["design"].isin(PRIMARY_DESIGNS).to_numpy() if len(df) else [], design_source="records (search)")
+
+
+def _n_from_extraction(studies: pd.DataFrame, extraction: pd.DataFrame | None) -> pd.DataFrame:
+    """Searched studies have no curated n: take the largest total an extraction row gives (n1i + n2i, or ni)."""
+    searched = studies.index[studies.get("design_source", pd.Series(dtype=str)) == "records (search)"]
+    if extraction is None or extraction.empty or not len(searched):
+        return studies
+    out = studies.copy()
+    for sid in searched:
+        rows = extraction[extraction["study_id"] == sid]
+        totals = [(_f(r.get("n1i")) or 0) + (_f(r.get("n2i")) or 0) or (_f(r.get("ni")) or 0)
+                  for r in rows.to_dict("records")]
+        if totals and max(totals) > 0:
+            out.at[sid, "n"] = int(max(totals))
     return out
 
 
@@ -357,6 +395,7 @@ def build(tables: dict[str, pd.DataFrame], facts: pd.DataFrame | None = None,
     """Assemble the evidence base from the pipeline's tables (records, extraction, effects)."""
     studies = studies if studies is not None else studies_from_facts()
     studies = merge_records(studies, tables.get("records"))
+    studies = _n_from_extraction(studies, tables.get("extraction"))
     facts = facts if facts is not None else load_facts()
     findings = findings_from_extraction(tables.get("extraction"), tables.get("effects"))
     timing = findings_from_timing(facts, studies)

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-HELP = "run the main job (records, effects, claims, summary) and write reports/"
+HELP = "run the main job (records, effects, claims, summary) and write reports/; --store: on a pull's records"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -17,13 +17,25 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=None,
                         help="output folder (default: reports/ or $EVIDENCE_REVIEW_REPORTS)")
     parser.add_argument("--timings", action="store_true", help="print seconds per stage to stderr")
+    parser.add_argument("--store", type=Path, default=None, metavar="DIR",
+                        help="review the records of this store's pull instead of the offline snapshot")
+    parser.add_argument("--pull", default=None, metavar="PULL_ID",
+                        help="with --store: which pull (default: the latest complete one; see `status`)")
+    parser.add_argument("--topic", type=Path, default=None, metavar="FILE",
+                        help="topic file (default: evidence/topics/ketamine_ocd.toml)")
 
 
 def run(args: argparse.Namespace) -> int:
     from evidence_review import paths, pipeline
 
+    from evidence_review.errors import InputError
+
+    if args.pull and not args.store:
+        raise InputError("--pull needs --store", field="--pull")
+    if args.topic is not None and not args.topic.is_file():
+        raise InputError("topic file not found", file=args.topic, field="--topic")
     out = args.out or paths.reports_dir()
-    ctx = pipeline.ReportContext(reports=Path(out))
+    ctx = pipeline.ReportContext(reports=Path(out), store=args.store, pull_id=args.pull, topic_path=args.topic)
     names = list(pipeline.STAGES)
     if args.stages:
         for s in args.stages:

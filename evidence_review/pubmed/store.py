@@ -10,6 +10,10 @@ Tables:
     records         the current version of every record (fields as JSON), withdrawn flag
     record_versions every distinct content of a record ever seen (keyed by a content hash)
     pull_members    which record version each pull contained -> ``pull_records(pull_id)`` rebuilds a pull
+    registry_*      trial-register studies, versions, pages and members (``evidence_review.registers.store``)
+
+Schema versions: 1 = PubMed tables; 2 = + registry tables. Opening an older store migrates it in place
+(in one transaction); a store written by a newer tool is refused rather than misread.
 
 Records are dicts with ``schema.RECORD_COLUMNS`` keys (lists for multi-valued fields), as yielded by
 ``evidence_review.pubmed.parser.iter_records``.
@@ -29,9 +33,13 @@ import pandas as pd
 
 from evidence_review.errors import EvidenceReviewError, InputError
 from evidence_review.pubmed.schema import MULTI_VALUED, RECORD_COLUMNS
+from evidence_review.registers.schema import REGISTRY_DDL
 
 DB_NAME = "store.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+PUBMED_PULL_KINDS = ("pull", "refresh")
+# version -> DDL that brings a store of the version before it up to it (tables only ever added)
+_MIGRATIONS: dict[int, str] = {2: REGISTRY_DDL}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -145,14 +153,17 @@ class Store:
         self.conn.execute("PRAGMA synchronous=FULL")
         self.conn.execute("PRAGMA foreign_keys=ON")
         with self.transaction() as c:
-            for stmt in _SCHEMA.split(";"):
+            row = c.execute("SELECT name FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
+            found = c.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() if row else None
+            version = int(found[0]) if found else 0
+            if version > SCHEMA_VERSION:
+                raise EvidenceReviewError(f"{db}: store schema version {version} was written by a newer "
+                                          f"evidence-review (this one reads up to {SCHEMA_VERSION}); upgrade it")
+            for stmt in (_SCHEMA + "".join(_MIGRATIONS[v] for v in sorted(_MIGRATIONS) if v > version)).split(";"):
                 if stmt.strip():
                     c.execute(stmt)
-            row = c.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-            if row is None:
-                c.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        if row is not None and int(row[0]) != SCHEMA_VERSION:
-            raise EvidenceReviewError(f"{db}: store schema version {row[0]}, this tool reads {SCHEMA_VERSION}")
+            c.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        self.migrated_from = version if 0 < version < SCHEMA_VERSION else None
 
     def close(self) -> None:
         self.conn.close()
@@ -214,10 +225,12 @@ class Store:
     def pulls(self) -> list[PullRow]:
         return [_pull(r) for r in self.conn.execute("SELECT * FROM pulls ORDER BY started_utc, rowid")]
 
-    def latest_complete(self) -> PullRow | None:
+    def latest_complete(self, kinds: Sequence[str] = PUBMED_PULL_KINDS) -> PullRow | None:
+        """The most recently completed pull of these kinds (default: PubMed pulls and refreshes)."""
+        marks = ",".join("?" * len(kinds))
         row = self.conn.execute(
-            "SELECT * FROM pulls WHERE status='complete' ORDER BY completed_utc DESC, rowid DESC LIMIT 1"
-        ).fetchone()
+            f"SELECT * FROM pulls WHERE status='complete' AND kind IN ({marks}) "
+            "ORDER BY completed_utc DESC, rowid DESC LIMIT 1", tuple(kinds)).fetchone()
         return _pull(row) if row else None
 
     def batches(self, pull_id: str) -> list[BatchRow]:

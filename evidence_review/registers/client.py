@@ -18,7 +18,7 @@ Public API:
     CtgovClient.iter_pages(params)                 every page of a search, following nextPageToken
     CtgovClient.study(nct_id)                      one /studies/{nctId} record (None if unknown)
     search_params(cond=, intr=, term=, ...)        the query.* / filter.advanced parameters of a search
-    limiter_for(rate)                              the shared limiter for a requests-per-second rate
+    limiter_for(rate)                              the machine-wide limiter (budget ``ctgov``) for a rate
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ import json
 import logging
 import os
 import random
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping
@@ -36,7 +35,8 @@ import requests
 
 from evidence_review import __version__
 from evidence_review.errors import InputError, NetworkError
-from evidence_review.pubmed.client import RateLimiter, _parse_retry_after
+from evidence_review.pubmed.client import _parse_retry_after
+from evidence_review.ratelimit import MachineRateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -60,28 +60,13 @@ def _env_float(name: str, default: float) -> float:
 # --------------------------------------------------------------------------------------------------
 # Rate limit
 
-_LIMITERS: dict[float, Any] = {}
-_LIMITERS_LOCK = threading.Lock()
-
-
-def limiter_for(rate: float) -> Any:
-    """One limiter per rate for the whole process (the registry counts requests per address).
-
-    Uses the machine-wide limiter (budget ``ctgov``) when ``evidence_review.ratelimit`` is available, so
-    parallel processes on one machine share the budget; otherwise a process-wide sliding window.
-    """
+def limiter_for(rate: float) -> MachineRateLimiter:
+    """The machine-wide budget ``ctgov`` at ``rate`` requests/s: the registry counts requests per client
+    address, so every process on this machine (a killed run and its rerun included) shares it."""
     if not rate > 0:
         raise InputError(f"rate must be > 0 requests/s, got {rate}", field="CTGOV_RATE")
-    with _LIMITERS_LOCK:
-        if rate not in _LIMITERS:
-            calls, period = (int(rate), 1.0) if rate >= 1 else (1, 1.0 / rate)
-            try:
-                from evidence_review.ratelimit import MachineRateLimiter  # type: ignore[import-not-found]
-
-                _LIMITERS[rate] = MachineRateLimiter("ctgov", calls, period)
-            except ImportError:
-                _LIMITERS[rate] = RateLimiter(calls, window=period)
-        return _LIMITERS[rate]
+    calls, period = (int(rate), 1.0) if rate >= 1 else (1, 1.0 / rate)
+    return MachineRateLimiter("ctgov", calls, period)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -132,7 +117,7 @@ class CtgovClient:
 
     def __init__(self, base_url: str | None = None, *, rate: float | None = None, connect_timeout: float = 10.0,
                  read_timeout: float | None = None, max_tries: int | None = None, backoff: float | None = None,
-                 backoff_max: float = 60.0, limiter: Any = None, session: requests.Session | None = None,
+                 backoff_max: float = 60.0, limiter: MachineRateLimiter | None = None, session: requests.Session | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.base_url = (base_url or os.environ.get("CTGOV_API_URL") or DEFAULT_BASE_URL).rstrip("/")
         self.rate = rate if rate is not None else _env_float("CTGOV_RATE", DEFAULT_RATE)
@@ -188,8 +173,8 @@ class CtgovClient:
             if attempt + 1 >= self.max_tries:
                 break
             delay = self._delay(attempt, retry_after)
-            if retry_after is not None and hasattr(self.limiter, "pause_until"):
-                self.limiter.pause_until(time.monotonic() + retry_after)
+            if retry_after is not None:
+                self.limiter.pause_until(time.time() + retry_after)  # holds back every process
             log.warning("%s attempt %d/%d failed (%s); retrying in %.2fs", path, attempt + 1, self.max_tries,
                         last, delay)
             self._sleep(delay)

@@ -26,6 +26,7 @@ from evidence_review import __version__  # noqa: E402
 from evidence_review.atomic import atomic_write_text  # noqa: E402
 from evidence_review.claims.evidence_base import PRIMARY_DESIGNS, RCT_DESIGNS, count_once  # noqa: E402
 from evidence_review.figures import save_figure  # noqa: E402
+from evidence_review.report import review_sections  # noqa: E402
 from evidence_review.claims.verdicts import VERDICTS  # noqa: E402
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -95,6 +96,8 @@ def glance(ctx: "ReportContext", studies: pd.DataFrame) -> dict[str, Any]:
         no_data.append(f"{_study_label(r, sid)} ({kind}{size})")
     return {
         "snapshot_date": manifest.get("compiled") or manifest.get("snapshot_date") or "unknown",
+        "source": (ctx.facts.get("identification") or {}).get("label")
+        or f"offline snapshot compiled {manifest.get('compiled') or 'unknown'}",
         "identified": prisma.get("identified", ""), "screened": prisma.get("screened", ""),
         "included": prisma.get("included_studies", once["studies"]),
         "reports": prisma.get("included_reports", once["reports"]), "by_design": by_design,
@@ -238,13 +241,15 @@ CLAIM_COLS = ("claim_id", "scope", "quote", "verdict", "certainty", "studies", "
 def render_markdown(ctx: "ReportContext", g: dict, studies: pd.DataFrame, pooled: pd.DataFrame, claims: pd.DataFrame,
                     forest: list[str], topic: Any, vers: dict[str, str]) -> str:
     out = ["# Ketamine and OCD: clinic claims against the published evidence", ""]
+    out += changes_lines(ctx.facts.get("changes"))
     out += ["## Evidence at a glance", "",
-            f"- Snapshot compiled: **{g['snapshot_date']}**; records identified {g['identified']}, screened {g['screened']}, "
+            f"- Records: **{g['source']}**; records identified {g['identified']}, screened {g['screened']}, "
             f"{glance_lines(g)[0]}.",
             f"- {glance_lines(g)[1]}.", "",
             md_table(pd.DataFrame({"design": g["by_design"].index, "studies": g["by_design"].values})), "",
             *(["![PRISMA flow](figures/prisma.svg)", ""] if (ctx.figures_dir / "prisma.svg").is_file() else [])]
     out += ["## Studies", "", md_table(studies) if not studies.empty else "_no studies_", ""]
+    out += review_sections.rob_md(ctx, md_table)
     out += ["## Pooled results", "", md_table(pooled) if not pooled.empty else "_nothing pooled_", ""]
     out += [f"![{s}](figures/{s}.svg)" for s in forest] + [""]
     vc = claims["verdict"].value_counts().reindex(list(VERDICTS), fill_value=0)
@@ -260,19 +265,94 @@ def render_markdown(ctx: "ReportContext", g: dict, studies: pd.DataFrame, pooled
     return "\n".join(out) + "\n"
 
 
+def changes_lines(ch: dict | None) -> list[str]:
+    """'What changed since <date>' (Markdown): changed conclusions first, then records and screening."""
+    if not ch:
+        return []
+    since = ch.get("since")
+    if since is None:
+        return ["## What changed", "", f"- First review run saved with this report ({ch['run']['label']}): "
+                "nothing earlier to compare with; the next run reports what changed since this one.", ""]
+    out = [f"## What changed since {str(since['date'])[:10]}", "",
+           f"**{ch['headline'][0].upper() + ch['headline'][1:]}.** Compared with {since['label']}.", ""]
+    for v in ch["verdict_changes"]:
+        moved = f" Moved by: {', '.join(v['moved_by'])}." if v["moved_by"] else ""
+        out.append(f"- **{v['claim_id']}** \"{_short(v['quote'], 100)}\": {v['old']['verdict']} ({v['old']['certainty']}) "
+                   f"→ **{v['new']['verdict']} ({v['new']['certainty']})**.{moved}")
+    def ids(key: str, label: str) -> None:
+        if ch[key]:
+            shown = ", ".join(ch[key][:15]) + (f", … (+{len(ch[key]) - 15})" if len(ch[key]) > 15 else "")
+            out.append(f"- {label} ({len(ch[key])}): {shown}")
+    ids("new_records", "New records (PMID)")
+    ids("updated_records", "Revised records (PMID)")
+    ids("withdrawn_records", "Withdrawn records (PMID)")
+    ids("newly_included", "Newly included studies")
+    ids("newly_excluded", "Newly excluded studies")
+    ids("awaiting_screening", "Awaiting screening (tables/screening_queue.csv)")
+    ids("awaiting_extraction", "Included, awaiting extraction")
+    if ch["provisional_claims"]:
+        out.append(f"- Provisional verdicts ({len(ch['provisional_claims'])} claims judged on study evidence) "
+                   "could change once the studies awaiting extraction are extracted.")
+    return out + [""]
+
+
+def changes_html(lines: list[str]) -> list[str]:
+    """The 'What changed' Markdown lines as HTML (heading, paragraph, list; **bold** kept)."""
+    out, items = [], []
+    bold = lambda t: re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", html.escape(t, quote=False))  # noqa: E731
+    for line in lines:
+        if line.startswith("## "):
+            out.append(f'<h2 id="changes">{html.escape(line[3:])}</h2>')
+        elif line.startswith("- "):
+            items.append(f"<li>{bold(line[2:])}</li>")
+        elif line:
+            out.append(f"<p>{bold(line)}</p>")
+    return out + (["<ul>", *items, "</ul>"] if items else [])
+
+
 def _rows(ctx, name: str) -> int:
     t = ctx.tables.get(name)
     return 0 if t is None else len(t)
 
 
+def identification_lines(ctx, g) -> list[str]:
+    """How the records were identified, stream by stream - only searches that were run show a query."""
+    ident = ctx.facts.get("identification") or {}
+    prisma = ctx.facts.get("prisma") or {}
+    lines = []
+    for s in ident.get("streams", []):
+        if s.get("search_run"):
+            window = s.get("date_window") or ["", ""]
+            lines.append(f"- Identification ({s['stream']}): {s['source']} searched {s.get('date_run', '')} "
+                         f"(pull `{s.get('pull_id', '')}`), query `{s.get('query', '')}`"
+                         + (f", publication dates {window[0]} to {window[1]}" if window and window[0] else "")
+                         + f"; {s.get('identified')} records (esearch count {s.get('esearch_count')}"
+                         + (f", {s['missing_pmids']} listed but not returned" if s.get("missing_pmids") else "")
+                         + ").")
+        elif ident.get("search_run"):
+            lines.append(f"- Identification ({s['stream']}): {s['source']}, compiled {s.get('compiled', '')}: "
+                         f"{s.get('identified')} curated records, {s.get('duplicates_of_search', 0)} of them also "
+                         f"returned by the search (duplicates across sources), {s.get('records')} kept as records "
+                         "identified by other methods with their curated decisions.")
+        else:
+            files = ", ".join(f"`{f['file']}` ({f['entries']} entries)" for f in s.get("files", []))
+            lines.append(f"- Identification: no database search was run. The offline snapshot "
+                         f"(`evidence/snapshot/`, compiled {s.get('compiled', '')}) holds {s.get('records')} records "
+                         f"built from {files}: {s.get('how_compiled', '')} "
+                         f"{s.get('identified')} entries, {s.get('duplicates_removed')} duplicates merged.")
+    if not lines:
+        lines.append("- Identification: unknown (the records stage did not run)")
+    lines.append(f"- PRISMA: identified {g['identified']}, screened {g['screened']}, included {g['included']} studies "
+                 f"({g.get('reports', g['included'])} reports"
+                 + (f"; reports from the search {prisma['included_databases']}, by other methods "
+                    f"{prisma['other_methods']['included']}" if prisma.get("other_methods") else "") + ").")
+    return lines
+
+
 def methods_lines(ctx, g, claims, topic, vers) -> list[str]:
-    q = getattr(topic, "query", "") if topic is not None else ""
     return [
         "## Methods and provenance", "",
-        f"- PubMed query: `{q}`" if q else "- PubMed query: (topic file not found)",
-        f"- Evidence snapshot compiled {g['snapshot_date']} (offline; see `evidence/snapshot/manifest.json`); "
-        f"PRISMA: identified {g['identified']}, screened {g['screened']}, included {g['included']} studies "
-        f"({g['reports']} reports).",
+        *identification_lines(ctx, g),
         f"- Claims registry `evidence/claims.csv`: {len(claims)} claims, each quote an exact excerpt of its page "
         "(whitespace collapsed); context facts `evidence/context_facts.csv`.",
         f"- Evidence tables: {_rows(ctx, 'records')} records, {_rows(ctx, 'extraction')} extraction rows, "
@@ -306,14 +386,16 @@ def render_html(ctx, g, studies, pooled, claims, forest_paths: dict[str, Path], 
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              "<title>Ketamine and OCD: clinic claims against the evidence</title>", f"<style>{CSS}</style></head><body>",
              "<h1>Ketamine and OCD: clinic claims against the published evidence</h1>",
+             *changes_html(changes_lines(ctx.facts.get("changes"))),
              '<h2 id="glance">Evidence at a glance</h2>',
-             f"<p>Snapshot compiled <b>{e(str(g['snapshot_date']))}</b>; records identified {e(str(g['identified']))}, "
+             f"<p>Records: <b>{e(str(g['source']))}</b>; records identified {e(str(g['identified']))}, "
              f"screened {e(str(g['screened']))}, " + _bold_html(glance_lines(g)[0]) + "; "
              + _bold_html(glance_lines(g)[1][0].lower() + glance_lines(g)[1][1:]) + ".</p>",
              html_table(pd.DataFrame({"design": g["by_design"].index, "studies": g["by_design"].values}), table_id="design-table"),
              *([f'<img class="fig" id="prisma" alt="PRISMA flow diagram" src="{_svg_uri(prisma_svg)}">']
                if prisma_svg is not None else []),
              '<h2 id="studies">Studies</h2>', html_table(studies, table_id="study-table") if not studies.empty else "<p>no studies</p>",
+             *review_sections.rob_html(ctx, html_table),
              '<h2 id="pooled">Pooled results</h2>', html_table(pooled, table_id="pooled-table") if not pooled.empty else "<p>nothing pooled</p>"]
     for stem, p in forest_paths.items():
         parts.append(f'<figure><img class="fig forest" id="{e(stem)}" alt="forest plot {e(stem)}" src="{_svg_uri(p)}">'

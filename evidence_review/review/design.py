@@ -207,14 +207,19 @@ def classify_frame(records: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------- overrides
 
 
-def resolve_record_id(rec: Mapping[str, str], row: int, path: Path, records: pd.DataFrame | None) -> str:
-    """The study_id a curated CSV row names (by study_id or pmid), checked against ``records`` if given."""
+def resolve_record_id(rec: Mapping[str, str], row: int, path: Path, records: pd.DataFrame | None) -> str | None:
+    """The study_id a curated CSV row names (by study_id or pmid), checked against ``records`` if given.
+
+    None for a row about a record known only from a search (id ``pmid<PMID>``, written by ``screen``) that
+    this run does not hold: the offline snapshot, or an older pull, does not list it, and that is no error."""
     sid, pmid = rec.get("study_id", "").strip(), rec.get("pmid", "").strip()
     if not sid and not pmid:
         raise InputError("give a study_id or a pmid", file=path, row=row, field="study_id")
     if records is None:
         return sid or pmid
     if sid and sid not in set(records["study_id"]):
+        if re.fullmatch(r"pmid\d+", sid):
+            return None
         raise InputError(f"unknown study_id {sid!r}", file=path, row=row, field="study_id")
     by_pmid = {p: s for p, s in zip(records["pmid"], records["study_id"]) if p}
     if pmid and pmid not in by_pmid:
@@ -242,6 +247,8 @@ def load_overrides(path: str | Path, records: pd.DataFrame | None = None) -> pd.
         if design not in LABELS:
             raise InputError(f"unknown design label {design!r} (known: {', '.join(LABELS)})", file=path, row=row, field="design")
         require_values(rec, ("reviewer", "reason"), path, row)
+        if sid is None:
+            continue  # a searched record this run does not hold
         claim_once(seen, sid, path, row, "study_id", "overridden")
         out.append({"study_id": sid, "design": design, "reviewer": rec["reviewer"].strip(), "reason": rec["reason"].strip()})
     return pd.DataFrame(out, columns=["study_id", "design", "reviewer", "reason"])

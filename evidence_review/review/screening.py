@@ -32,6 +32,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from evidence_review.review import design as design_mod
+from evidence_review.review import queue
 from evidence_review.review import studies as studies_mod
 from evidence_review.errors import InputError
 from evidence_review.tables import claim_once, read_csv_strict, require_values
@@ -121,6 +122,8 @@ def load_decisions(path: str | Path, records: pd.DataFrame | None = None) -> pd.
         if decision == "include" and stage:
             raise InputError("an inclusion has no stage (leave it empty)", file=path, row=row, field="stage")
         require_values(rec, ("reviewer", "reason"), path, row)
+        if sid is None:
+            continue  # a searched record this run does not hold
         claim_once(seen, sid, path, row, "study_id", "decided")
         category = rec.get("category", "").strip()
         if decision == "include" and category:
@@ -170,13 +173,15 @@ def prisma_counts(screened: pd.DataFrame, identified: int, duplicates_removed: i
                          field="prisma")
     ta = screened[screened["screening_stage"] == "title_abstract"]
     ft = screened[screened["screening_stage"] == "full_text"]
+    waiting = int((screened["screening_stage"] == queue.AWAITING).sum())
     included = int(screened["included"].sum())
     counts: dict[str, Any] = {
         "identified": int(identified),
         "duplicates_removed": int(duplicates_removed),
         "screened": n,
         "excluded_title_abstract": len(ta),
-        "full_text_assessed": n - len(ta),
+        "awaiting_screening": waiting,
+        "full_text_assessed": n - len(ta) - waiting,
         "excluded_full_text": len(ft),
         "included": included,
     }
@@ -244,26 +249,43 @@ def prisma_figure(counts: Mapping[str, Any]):
         return "\n".join(lines)
 
     by_source = counts.get("identified_by_source") or {}
-    ident = [f"Records identified (n = {counts['identified']})"]
+    how = counts.get("identification") or {}
+    other = counts.get("other_methods")
+    if how.get("search_run"):
+        ident = [f"Records identified from databases (n = {counts['identified']})"]
+    else:
+        ident = [f"Records identified by other methods (n = {counts['identified']})",
+                 "  compiled evidence facts; no database search run"]
     ident += [f"  {k} (n = {v})" for k, v in by_source.items()]
     if counts.get("identified_registrations"):
         ident.append(f"  of which trial registrations (n = {counts['identified_registrations']})")
     left, right, w_left, w_right = 0.3, 5.6, 4.6, 4.2
-    ax.text(0.3, 9.8, "PRISMA 2020 flow: ketamine / esketamine for OCD (offline snapshot)", fontsize=11, weight="bold",
+    ax.text(0.3, 9.8, f"PRISMA 2020 flow ({how.get('label') or 'offline snapshot'})", fontsize=11, weight="bold",
             va="center")
     stages = [("Identification", 8.55), ("Screening", 6.2), ("Eligibility", 3.75), ("Included", 1.2)]
     for name, y in stages:
         ax.text(0.05, y, name, rotation=90, ha="center", va="center", fontsize=9, color="#555555")
     box(left, 7.9, w_left, 1.3, "\n".join(ident), "#e8f0fb")
-    box(right, 8.1, w_right, 0.9, f"Records removed before screening:\n  duplicates across sources (n = {counts['duplicates_removed']})")
-    box(left, 5.8, w_left, 0.8, f"Records screened (title / abstract / registry entry)\n(n = {counts['screened']})")
+    removed = f"Records removed before screening:\n  duplicates across sources (n = {counts['duplicates_removed']})"
+    if other:
+        removed += (f"\nOther methods (curated records; n = {other['identified']}):\n"
+                    f"  also found by the search (n = {other['duplicates_of_search']})\n"
+                    f"  assessed (n = {other['assessed']}), excluded (n = {other['excluded']}), "
+                    f"included (n = {other['included']})")
+    box(right, 8.1 - (0.75 if other else 0), w_right, 0.9 + (0.75 if other else 0), removed)
+    waiting = counts.get("awaiting_screening") or 0
+    box(left, 5.8, w_left, 0.8, f"Records screened (title / abstract / registry entry)\n(n = {counts['screened']})"
+        + (f"; awaiting a reviewer (n = {waiting})" if waiting else ""))
     ta_text = reasons("Records excluded", counts["excluded_title_abstract"], counts.get("excluded_title_abstract_reasons", {}))
     box(right, 5.3, w_right, 1.8, ta_text)
     box(left, 3.35, w_left, 0.8, f"Reports assessed for eligibility\n(n = {counts['full_text_assessed']})")
     ft_text = reasons("Reports excluded", counts["excluded_full_text"], counts.get("excluded_full_text_reasons", {}))
     box(right, 2.85, w_right, 1.8, ft_text)
-    box(left, 0.8, w_left, 0.8, f"Studies included in review (n = {counts.get('included_studies', counts['included'])})\n"
-        f"Reports of included studies (n = {counts.get('included_reports', counts['included'])})", "#e6f4e6")
+    included = (f"Studies included in review (n = {counts.get('included_studies', counts['included'])})\n"
+                f"Reports of included studies (n = {counts.get('included_reports', counts['included'])})")
+    if other:
+        included += f"; from the search {counts['included_databases']}, other methods {other['included']}"
+    box(left, 0.8, w_left, 0.8, included, "#e6f4e6")
     designs = counts.get("included_by_design") or {}
     if designs:
         lines = ["Included studies, by design"] + [f"- {k.replace('_', ' ')} (n = {v})" for k, v in designs.items()]
@@ -283,18 +305,28 @@ def prisma_figure(counts: Mapping[str, Any]):
 # ------------------------------------------------------------------------------------------- main job
 
 
-def build_records_table(ctx: Any) -> tuple[pd.DataFrame, dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """records + designs + screening (no files written): (table, prisma, manifest, design agreement)."""
-    from evidence_review.review import snapshot
+def run_records(ctx: Any) -> Any:
+    """The run's records and how they were identified: the offline snapshot, or a store's pull
+    (``ctx.store``, ``ctx.pull_id``) plus the curated records the search did not return."""
+    from evidence_review.review import sources
+
+    store = getattr(ctx, "store", None)
+    if store is None:
+        return sources.offline(ctx.evidence)
+    return sources.from_store(Path(store), getattr(ctx, "pull_id", None), ctx.evidence)
+
+
+def build_run(ctx: Any) -> tuple[pd.DataFrame, dict[str, Any], Any, dict[str, Any]]:
+    """records + designs + screening (no files written): (table, prisma, RunRecords, design agreement)."""
     from evidence_review.review.topic import load_topic
 
     topic = load_topic(ctx.topic_path)
-    snap = ctx.evidence / "snapshot"
-    records = snapshot.load_records(snap / "records.csv")
-    manifest = snapshot.load_manifest(snap / "manifest.json")
+    run = run_records(ctx)
+    records = run.records
     labels, agreement = design_mod.label_records(records, ctx.evidence / "design_overrides.csv")
     cols = ["design", "design_confidence", "design_reason", "design_source", "design_auto"]
-    table = records.merge(labels[["study_id", *cols]], on="study_id", how="left", validate="one_to_one")
+    extra = ["design_confidence_auto", "design_reason_auto"]
+    table = records.merge(labels[["study_id", *cols, *extra]], on="study_id", how="left", validate="one_to_one")
     links_path = ctx.evidence / "study_links.csv"
     links = studies_mod.load_links(links_path, records) if links_path.exists() else None
     table = studies_mod.add_study_columns(table, links, links_path)
@@ -302,13 +334,63 @@ def build_records_table(ctx: Any) -> tuple[pd.DataFrame, dict[str, Any], dict[st
     decisions = load_decisions(decisions_path, records) if decisions_path.exists() else None
     screened = screen_frame(table, topic, decisions)
     table = table.merge(screened, on="study_id", how="left", validate="one_to_one")
-    counts = manifest.get("counts", {})
-    by_source = {Path(s["file"]).name: int(s["entries"]) for s in manifest.get("sources", [])}
-    prisma = prisma_counts(screened, int(counts.get("identified", len(records))),
-                           int(counts.get("duplicates_removed", 0)), by_source)
-    prisma["identified_registrations"] = int(counts.get("trial_registrations", 0))
+    table = queue.mark(table, baseline_state(ctx, run))
+    prisma = stream_prisma(table, run)
     prisma.update(study_counts(table))
-    return table, prisma, manifest, agreement
+    return table, prisma, run, agreement
+
+
+def baseline_state(ctx: Any, run: Any) -> dict[str, Any] | None:
+    """The previous run's saved state (see run_state), cached in ``ctx.facts['baseline']``."""
+    from evidence_review.review import run_state
+
+    if "baseline" not in ctx.facts:
+        key = run_state.state_key(run.identification)
+        state, path = run_state.find_baseline(ctx.reports, key, str(run.identification.get("date", "")))
+        ctx.facts["baseline"] = state
+        ctx.facts["baseline_path"] = path
+        ctx.facts["state_key"] = key
+    return ctx.facts["baseline"]
+
+
+def build_records_table(ctx: Any) -> tuple[pd.DataFrame, dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """records + designs + screening (no files written): (table, prisma, manifest, design agreement)."""
+    table, prisma, run, agreement = build_run(ctx)
+    return table, prisma, run.manifest, agreement
+
+
+def stream_prisma(table: pd.DataFrame, run: Any) -> dict[str, Any]:
+    """PRISMA 2020 counts per identification stream. Offline: the compiled snapshot (no search).
+    Store: 'identified' = the pull's records (databases); curated records the search did not return are
+    counted apart under 'other_methods'; 'included' is the studies included from both."""
+    ident = run.identification
+    if ident["kind"] == "snapshot":
+        counts = run.manifest.get("counts", {})
+        by_source = {Path(s["file"]).name: int(s["entries"]) for s in run.manifest.get("sources", [])}
+        prisma = prisma_counts(table, int(counts.get("identified", len(table))),
+                               int(counts.get("duplicates_removed", 0)), by_source)
+        prisma["identified_registrations"] = int(counts.get("trial_registrations", 0))
+        prisma["identification"] = ident
+        return prisma
+    db = table[table["stream"] == "databases"]
+    om = table[table["stream"] != "databases"]
+    stream = ident["streams"][0]
+    prisma = prisma_counts(db, len(db), 0, {stream["source"]: len(db)})
+    prisma["included_databases"] = prisma["included"]
+    om_stream = next((s for s in ident["streams"] if s["stream"] == "other_methods"), {})
+    om_excluded = om[~om["included"].astype(bool)]
+    prisma["other_methods"] = {
+        "identified": int(om_stream.get("identified", len(om))),
+        "duplicates_of_search": int(om_stream.get("duplicates_of_search", 0)),
+        "assessed": int(len(om)),
+        "excluded": int(len(om_excluded)),
+        "excluded_reasons": _reason_counts(om_excluded),
+        "included": int(om["included"].astype(bool).sum()),
+        "registrations": int(om["key_source"].isin(["nct", "registry"]).sum()),
+    }
+    prisma["included"] = prisma["included_databases"] + prisma["other_methods"]["included"]
+    prisma["identification"] = ident
+    return prisma
 
 
 def report_stage(ctx: Any) -> None:
@@ -318,9 +400,16 @@ def report_stage(ctx: Any) -> None:
     from evidence_review.review.snapshot import frame_to_csv_frame
     from evidence_review.tables import write_table
 
-    table, prisma, manifest, agreement = build_records_table(ctx)
+    table, prisma, run, agreement = build_run(ctx)
+    manifest = run.manifest
     ctx.tables_dir.mkdir(parents=True, exist_ok=True)
     ctx.written.append(write_table(frame_to_csv_frame(table), ctx.tables_dir / "records.csv"))
+    q = queue.queue_frame(table)
+    ctx.written.append(write_table(q, ctx.tables_dir / "screening_queue.csv"))
+    ctx.tables["screening_queue"] = q
+    if run.matches is not None:
+        ctx.written.append(write_table(run.matches, ctx.tables_dir / "record_matches.csv"))
+        ctx.tables["record_matches"] = run.matches
     ctx.written.append(write_table(design_mod.agreement_frame(agreement), ctx.tables_dir / "design_agreement.csv"))
     prisma_path = ctx.reports / "prisma.json"
     atomic_write_text(prisma_path, json.dumps(prisma, indent=2) + "\n")
@@ -333,4 +422,6 @@ def report_stage(ctx: Any) -> None:
     ctx.tables["records"] = table
     ctx.facts["prisma"] = prisma
     ctx.facts["snapshot_manifest"] = manifest
+    ctx.facts["identification"] = run.identification
+    ctx.facts["run_records"] = run
     ctx.facts["design_agreement"] = agreement

@@ -518,17 +518,10 @@ def snapshot_dir() -> Path:
 
 def load_records(path: str | Path | None = None) -> pd.DataFrame:
     """The snapshot records table with lists for multi-valued fields and typed year/version/retracted."""
+    from evidence_review.review.records_frame import read_records_csv
+
     path = Path(path) if path is not None else snapshot_dir() / "records.csv"
-    df = read_csv_strict(path, required=SNAPSHOT_COLUMNS)
-    for col in SNAPSHOT_MULTI & set(df.columns):
-        df[col] = df[col].map(lambda v: [x for x in v.split(MULTI_SEP) if x] if v else [])
-    for col in ("year", "version"):
-        try:
-            df[col] = pd.to_numeric(df[col].replace("", None)).astype("Int64")
-        except (ValueError, TypeError) as exc:
-            raise InputError(f"non-integer value: {exc}", file=path, field=col) from exc
-    df["retracted"] = df["retracted"].map({"True": True, "False": False, "": None}).astype("boolean")
-    return df
+    return read_records_csv(path, require_extras=True)
 
 
 def load_manifest(path: str | Path | None = None) -> dict[str, Any]:

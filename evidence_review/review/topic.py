@@ -44,6 +44,15 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class RegisterSearch:
+    """The trial-register search (ClinicalTrials.gov ``query.cond`` / ``query.intr`` / ``query.term``, ANDed)."""
+
+    cond: str = ""
+    intr: str = ""
+    term: str = ""
+
+
+@dataclass(frozen=True)
 class Topic:
     name: str
     title: str
@@ -54,6 +63,7 @@ class Topic:
     outcome: Outcome
     claims_file: Path  # as written in the file (relative to the project root unless absolute)
     path: Path
+    registers: RegisterSearch | None = None  # optional [registers] table
 
     @property
     def pubmed_date_range(self) -> tuple[str, str]:
@@ -147,6 +157,7 @@ def load_topic(path: str | Path) -> Topic:
     if window["start"] > window["end"]:
         raise InputError("start is after end", file=path, row=_line_of(text, "date_window", "start"), field="date_window.start")
     return Topic(
+        registers=_registers(data, text, path),
         name=top["name"],
         title=top["title"],
         query=" ".join(top["query"].split()),
@@ -157,3 +168,24 @@ def load_topic(path: str | Path) -> Topic:
         claims_file=Path(top["claims_file"]),
         path=path,
     )
+
+
+def _registers(data: dict[str, Any], text: str, path: Path) -> RegisterSearch | None:
+    """The optional ``[registers]`` table: cond / intr / term strings, at least one of them."""
+    section = data.get("registers")
+    if section is None:
+        return None
+    if not isinstance(section, dict):
+        raise InputError("expected a table [registers]", file=path, row=_line_of(text, "registers", None), field="registers")
+    unknown = sorted(set(section) - {"cond", "intr", "term"})
+    if unknown:
+        raise InputError(f"unknown key(s) {', '.join(unknown)} (known: cond, intr, term)", file=path,
+                         row=_line_of(text, "registers", unknown[0]), field=f"registers.{unknown[0]}")
+    for key, value in section.items():
+        if _check(value, "str"):
+            raise InputError(f"expected a non-empty string, got {value!r}", file=path,
+                             row=_line_of(text, "registers", key), field=f"registers.{key}")
+    if not section:
+        raise InputError("needs at least one of cond, intr, term", file=path,
+                         row=_line_of(text, "registers", None), field="registers")
+    return RegisterSearch(**{k: " ".join(v.split()) for k, v in section.items()})

@@ -27,12 +27,15 @@ def _display(measure: str, values, ni=None) -> np.ndarray:
 
 def forest_plot(labels: Sequence[str], yi: Sequence[float], vi: Sequence[float], measure: str,
                 result: MetaResult | None = None, title: str = "", ni: Sequence[float] | None = None,
-                xlabel: str | None = None, footnote: str = "", level: float = 0.95) -> "plt.Figure":
+                xlabel: str | None = None, footnote: str = "", level: float = 0.95,
+                fitted: Sequence[Sequence[float]] | None = None) -> "plt.Figure":
     """Draw one forest plot and return the figure (caller saves it).
 
     ``result`` adds the pooled diamond, the prediction interval bar and study weights; without it
     the plot is descriptive (no weights, no diamond) - used where pooling would not be justified.
-    ``ni`` is needed for PFT (per-study back-transformation).
+    ``ni`` is needed for PFT (per-study back-transformation). ``fitted`` = (value, ci_low, ci_high) per
+    study on the analysis scale, e.g. a meta-regression's fitted values: drawn as grey diamonds beside
+    each study, as metafor's ``forest()`` does for a model with moderators.
     """
     measure = effects.check_measure(measure)
     y = np.asarray(yi, dtype=float)
@@ -52,20 +55,28 @@ def forest_plot(labels: Sequence[str], yi: Sequence[float], vi: Sequence[float],
     else:
         w = None
         sizes = np.full(k, 60.0)
+    if fitted is not None:
+        fv, fl, fh = (_display(measure, np.asarray(a, dtype=float), n_arr) for a in fitted)
+        for yp, c, lo_f, hi_f in zip(ypos, fv, fl, fh):
+            ax.fill([lo_f, c, hi_f, c], [yp, yp + 0.22, yp, yp - 0.22], color="#A0A0A0", alpha=0.6, zorder=2)
     ax.hlines(ypos, lo_d, hi_d, color="black", lw=1.2)
     ax.scatter(est_d, ypos, s=sizes, marker="s", color="#2C6FAC", zorder=3)
 
     if result is not None:
         n_pool = effects.harmonic_mean(n_arr) if (measure == "PFT" and n_arr is not None) else None
         pe, pl, ph = (_display(measure, val, n_pool) for val in (result.estimate, result.ci_low, result.ci_high))
-        pil, pih = (_display(measure, val, n_pool) for val in (result.pi_low, result.pi_high))
+        has_pi = bool(np.isfinite(result.pi_low) and np.isfinite(result.pi_high))  # none for FE
         yd = 1.0
         ax.fill([pl, pe, ph, pe], [yd, yd + 0.28, yd, yd - 0.28], color="#C0392B", zorder=3)
-        ax.hlines(yd - 0.55, pil, pih, color="#C0392B", lw=2.5, alpha=0.6)
-        ax.vlines([pil, pih], yd - 0.7, yd - 0.4, color="#C0392B", lw=1.5, alpha=0.6)
         pooled_label = f"Pooled ({result.method}{', HKSJ' if result.test == 'knha' else ''}; k = {result.k})"
-        ytick_labels = list(labels) + [pooled_label, f"{int(level * 100)}% prediction interval"]
-        yticks = list(ypos) + [yd, yd - 0.55]
+        ytick_labels = list(labels) + [pooled_label]
+        yticks = list(ypos) + [yd]
+        if has_pi:
+            pil, pih = (_display(measure, val, n_pool) for val in (result.pi_low, result.pi_high))
+            ax.hlines(yd - 0.55, pil, pih, color="#C0392B", lw=2.5, alpha=0.6)
+            ax.vlines([pil, pih], yd - 0.7, yd - 0.4, color="#C0392B", lw=1.5, alpha=0.6)
+            ytick_labels.append(f"{int(level * 100)}% prediction interval")
+            yticks.append(yd - 0.55)
     else:
         ytick_labels = list(labels)
         yticks = list(ypos)
@@ -94,10 +105,11 @@ def forest_plot(labels: Sequence[str], yi: Sequence[float], vi: Sequence[float],
     if result is not None:
         ax.text(1.02, 1.0, f"{float(pe):.2f} [{float(pl):.2f}, {float(ph):.2f}]", transform=trans, fontsize=8,
                 va="center", family="monospace", color="#C0392B")
-        ax.text(1.02, 0.45, f"PI [{float(pil):.2f}, {float(pih):.2f}]", transform=trans, fontsize=8, va="center",
-                family="monospace", color="#C0392B")
-        het = (f"tau\u00b2 = {result.tau2:.3f}; I\u00b2 = {result.i2:.0f}%; "
-               f"Q = {result.q:.2f} (df {result.q_df}, p = {result.q_p:.3f})")
+        if has_pi:
+            ax.text(1.02, 0.45, f"PI [{float(pil):.2f}, {float(pih):.2f}]", transform=trans, fontsize=8,
+                    va="center", family="monospace", color="#C0392B")
+        het = (f"tau\u00b2 = {result.tau2:.3f}; " if result.method != "FE" else "fixed effect; ") + (
+               f"I\u00b2 = {result.i2:.0f}%; Q = {result.q:.2f} (df {result.q_df}, p = {result.q_p:.3f})")
         footnote = het + ("\n" + footnote if footnote else "")
     if title:
         fig.text(0.01, 0.985, title, fontsize=9.5, va="top", ha="left", wrap=True)

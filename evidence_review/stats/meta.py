@@ -3,7 +3,8 @@
 Why reimplement rather than wrap statsmodels: the review needs metafor's exact conventions (REML by
 Fisher scoring, Knapp-Hartung without truncation, typical-variance I², Q-profile τ² interval,
 prediction interval) and one frozen result object with the floors (τ² >= 0, I² in [0, 100]) applied
-on every path. Validation against metafor's published numbers lives in ``tests/test_metafor_reference.py``.
+on every path. Validation against metafor's published numbers lives in ``tests/stats/test_metafor_reference.py``;
+meta-regression (moderators) is :mod:`evidence_review.stats.metareg`.
 
 Functions
     :func:`rma`             one model: method FE, DL, REML or PM; ``test="z"`` or ``"knha"`` (HKSJ)
@@ -267,6 +268,8 @@ def rma(yi, vi, method: str = "REML", test: str = "z", measure: str = "GEN", lev
     ``test="knha"``: Knapp-Hartung (HKSJ) - se scaled by sqrt of the weighted residual variance
     (no truncation at 1, metafor's default), t with k-1 df for the CI and the prediction interval.
     ``ni`` (study sizes) is needed only to back-transform a pooled PFT value (harmonic mean).
+    ``method="FE"`` leaves the τ² interval, the I² interval and the prediction interval empty (nan):
+    a fixed-effect model assumes no between-study variance, so none of them exists.
     """
     y, v = _prepare(yi, vi)
     method = _check_method(method)
@@ -307,8 +310,11 @@ def rma(yi, vi, method: str = "REML", test: str = "z", measure: str = "GEN", lev
         stat = est / se
         pval = float(2 * stats.norm.sf(abs(stat)))
     ci_low, ci_high = est - crit * se, est + crit * se
-    pi_half = crit * math.sqrt(se**2 + tau2)
-    pi_low, pi_high = est - pi_half, est + pi_half
+    if method == "FE":  # one common effect: no between-study spread to predict from (metafor prints none)
+        pi_low = pi_high = float("nan")
+    else:
+        pi_half = crit * math.sqrt(se**2 + tau2)
+        pi_low, pi_high = est - pi_half, est + pi_half
 
     if k > 1:
         s2 = typical_variance(v)
@@ -318,8 +324,11 @@ def rma(yi, vi, method: str = "REML", test: str = "z", measure: str = "GEN", lev
         else:
             i2 = 100 * tau2 / (tau2 + s2)
             h2 = (tau2 + s2) / s2
-        t_lo, t_hi = q_profile_ci(y, v, level, control)
-        i2_lo, i2_hi = (100 * t / (t + s2) for t in (t_lo, t_hi))
+        if method == "FE":  # τ² is fixed at 0, not estimated: no interval for it
+            t_lo = t_hi = i2_lo = i2_hi = float("nan")
+        else:
+            t_lo, t_hi = q_profile_ci(y, v, level, control)
+            i2_lo, i2_hi = (100 * t / (t + s2) for t in (t_lo, t_hi))
     else:
         i2, h2 = float("nan"), float("nan")
         t_lo = t_hi = i2_lo = i2_hi = float("nan")
@@ -338,7 +347,8 @@ def rma(yi, vi, method: str = "REML", test: str = "z", measure: str = "GEN", lev
         if not note:
             for name, val in (("estimate", est), ("ci_low", ci_low), ("ci_high", ci_high),
                               ("pi_low", pi_low), ("pi_high", pi_high)):
-                back[name] = float(effects.back_transform(measure, val, n_back))
+                if math.isfinite(val):
+                    back[name] = float(effects.back_transform(measure, val, n_back))
     if k == 1:
         note = (note + "; " if note else "") + "k = 1: nothing pooled, the study's own estimate is shown"
     return MetaResult(

@@ -244,6 +244,8 @@ def report_stage(ctx: "ReportContext") -> None:
     """Pipeline stage "effects": validate extraction, compute effects, pool, plot; fill ``ctx``."""
     ids = known_study_ids(ctx.shared)
     inclusion = records_inclusion(ctx.tables.get("records"))
+    if ids is not None:  # studies a search found and a reviewer included can be extracted too
+        ids = ids | {s for s, inc in inclusion.items() if inc}
     excluded = [s for s, inc in inclusion.items() if not inc]
     table = extraction.load(ctx.evidence / "extraction.csv", known_study_ids=ids)
     for i, sid in enumerate(table["study_id"]):

@@ -34,10 +34,13 @@ def test_property_tau2_nonnegative_i2_bounded(method, test):
         assert 0 <= r.i2 <= 100
         # RE: H^2 = (tau2 + s2)/s2 >= 1; FE: metafor's Q/(k-1), which may be below 1
         assert r.h2 >= (1 - 1e-12 if method != "FE" else 0)
-        assert r.tau2_ci_low >= 0 and r.tau2_ci_low <= r.tau2_ci_high
-        assert 0 <= r.i2_ci_low <= 100
         assert r.ci_low <= r.estimate <= r.ci_high
-        assert r.pi_low <= r.ci_low + 1e-12 and r.pi_high >= r.ci_high - 1e-12
+        if method == "FE":  # no tau^2 interval and no prediction interval for a fixed-effect model
+            assert all(np.isnan(x) for x in (r.tau2_ci_low, r.tau2_ci_high, r.i2_ci_low, r.pi_low, r.pi_high))
+        else:
+            assert r.tau2_ci_low >= 0 and r.tau2_ci_low <= r.tau2_ci_high
+            assert 0 <= r.i2_ci_low <= 100
+            assert r.pi_low <= r.ci_low + 1e-12 and r.pi_high >= r.ci_high - 1e-12
         assert sum(r.weights) == pytest.approx(100)
         if method != "FE":
             # the Q-profile interval contains the PM estimate by construction
@@ -51,7 +54,8 @@ def test_homogeneous_data_floor_tau2_at_zero_on_every_path():
     for method in METHODS:
         r = meta.rma(yi, vi, method=method)
         assert r.tau2 == 0.0 and r.i2 == 0.0
-        assert r.tau2_ci_low == 0.0 and r.i2_ci_low == 0.0
+        if method != "FE":
+            assert r.tau2_ci_low == 0.0 and r.i2_ci_low == 0.0
     assert meta.rma(yi, vi, method="FE").estimate == pytest.approx(meta.rma(yi, vi, method="REML").estimate)
 
 

@@ -1,0 +1,81 @@
+"""Report sections for the review methods: risk of bias (and, when those stages ran, Summary of
+Findings and the synthesis without meta-analysis). Kept apart from ``summary.py`` so each section
+is built from its own table and the summary only places it.
+
+Each ``*_md`` returns Markdown lines; each ``*_html`` returns HTML fragments (figures inlined as
+SVG data URIs, like the rest of the page). A section whose table is absent renders nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+import pandas as pd
+
+if TYPE_CHECKING:  # pragma: no cover
+    from evidence_review.pipeline import ReportContext
+
+ROB_VIEW_COLS = ("study", "tool", "outcome", "overall", "why", "domains (judgement)")
+
+
+def _svg_uri(path: Path) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def rob_view(ctx: "ReportContext") -> pd.DataFrame:
+    """One row per study (x outcome): tool, overall judgement and reason, every domain's judgement."""
+    table = ctx.tables.get("risk_of_bias")
+    ov = ctx.tables.get("risk_of_bias_overall")
+    if table is None or ov is None:
+        return pd.DataFrame(columns=ROB_VIEW_COLS)
+    labels = ctx.facts.get("rob_labels") or {}
+    rows = []
+    for (sid, outcome), grp in table.groupby(["study_id", "outcome"], sort=False):
+        body = grp[grp["domain"] != "Overall"]
+        o = ov[(ov["study_id"] == sid) & (ov["outcome"] == outcome)].iloc[0]
+        rows.append({"study": labels.get(sid, sid), "tool": grp["tool"].iloc[0], "outcome": outcome or "study level",
+                     "overall": o["overall"], "why": o["overall_reason"],
+                     "domains (judgement)": "; ".join(f"{d} {j}" for d, j in zip(body["domain"], body["judgement"]))})
+    return pd.DataFrame(rows, columns=ROB_VIEW_COLS)
+
+
+def rob_counts(ctx: "ReportContext") -> str:
+    ov = ctx.tables.get("risk_of_bias_overall")
+    table = ctx.tables.get("risk_of_bias")
+    if ov is None or table is None:
+        return ""
+    from evidence_review.review.risk_of_bias import TOOLS
+    per_tool = ov.groupby("tool")["study_id"].nunique().reindex([t for t in TOOLS if t in set(ov["tool"])])
+    n_rows = int((table["domain"] != "Overall").sum())
+    return (f"{ov['study_id'].nunique()} included reports assessed, {n_rows} domain judgements "
+            f"({', '.join(f'{t}: {k}' for t, k in per_tool.items())}); overall: "
+            + ", ".join(f"{lvl} {c}" for lvl, c in ov["overall"].value_counts().sort_index().items()) + ".")
+
+
+def rob_md(ctx: "ReportContext", md_table: Callable[[pd.DataFrame], str]) -> list[str]:
+    view = rob_view(ctx)
+    if view.empty:
+        return []
+    out = ["## Risk of bias", "",
+           rob_counts(ctx) + " Judgements, supports and locators: `tables/risk_of_bias.csv`; tools and rules: "
+           "`docs/methods.md`.", "", md_table(view), ""]
+    out += [f"![{s}](figures/{s}.svg)" for s in ctx.facts.get("rob_figures") or []
+            if (ctx.figures_dir / f"{s}.svg").is_file()]
+    return out + [""]
+
+
+def rob_html(ctx: "ReportContext", html_table: Callable[..., str]) -> list[str]:
+    view = rob_view(ctx)
+    if view.empty:
+        return []
+    parts = ['<h2 id="risk-of-bias">Risk of bias</h2>', f"<p>{html.escape(rob_counts(ctx))}</p>",
+             html_table(view, table_id="rob-table")]
+    for stem in ctx.facts.get("rob_figures") or []:
+        p = ctx.figures_dir / f"{stem}.svg"
+        if p.is_file():
+            parts.append(f'<figure><img class="fig rob" id="{stem}" alt="risk of bias {stem.replace("_", " ")}" '
+                         f'src="{_svg_uri(p)}"><figcaption>{stem}</figcaption></figure>')
+    return parts
