@@ -94,6 +94,7 @@ class MachineRateLimiter:
         self.lock_path = self.directory / f"{safe}.lock"
         self._clock = clock
         self._sleep = sleep
+        self.last_start: float | None = None  # clock time this instance's latest call was recorded at
         with _THREAD_LOCKS_GUARD:
             self._thread_lock = _THREAD_LOCKS.setdefault(str(self.lock_path), threading.Lock())
 
@@ -111,6 +112,7 @@ class MachineRateLimiter:
                 if wait <= 0 and len(starts) < self.max_calls:
                     starts.append(now)
                     self._write(starts, paused)
+                    self.last_start = now
                     return waited
                 if wait <= 0:
                     wait = self.span - (now - min(starts))

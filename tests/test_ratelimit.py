@@ -110,12 +110,12 @@ def test_threads_share_the_window(tmp_path: Path) -> None:
 
 
 _CHILD = """
-import sys, time
+import sys
 from evidence_review.ratelimit import MachineRateLimiter
 lim = MachineRateLimiter("proc", 3, 0.3, margin=0.03, directory=sys.argv[1])
 for _ in range(4):
     lim.acquire()
-    print(repr(time.time()), flush=True)
+    print(repr(lim.last_start), flush=True)  # the start as recorded in the shared window
 """
 
 

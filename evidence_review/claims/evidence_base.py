@@ -79,8 +79,14 @@ class EvidenceBase:
     # every screened record (included or not), so a rule can say what the search found outside the question
     records: pd.DataFrame = field(default_factory=pd.DataFrame)
 
+    _rows: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
+
     def study(self, study_id: str) -> dict[str, Any]:
-        return self.studies.loc[study_id].to_dict() if study_id in self.studies.index else {}
+        """One study's row as a dict (a copy; rows are cached per studies table, since rules ask often)."""
+        key = (id(self.studies), study_id)
+        if key not in self._rows:
+            self._rows[key] = self.studies.loc[study_id].to_dict() if study_id in self.studies.index else {}
+        return dict(self._rows[key])
 
 
 # --------------------------------------------------------------------------------- context facts

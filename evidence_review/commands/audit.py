@@ -1,4 +1,4 @@
-"""`evidence-review audit PAGE.txt`: propose and judge the checkable claims of any clinic page."""
+"""`evidence-review audit PAGE`: judge the checkable claims of any clinic page; list everything else with its role."""
 
 from __future__ import annotations
 
@@ -6,42 +6,49 @@ import argparse
 import sys
 from pathlib import Path
 
-HELP = "find candidate claims on a clinic page and judge them against the evidence base"
+HELP = "find the claims on a clinic page and judge them against the evidence base (csv, json or html)"
+FORMATS = ("csv", "json", "html")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("page", type=Path, help="clinic page as plain text (UTF-8)")
-    parser.add_argument("--out", type=Path, default=None, help="write the judged candidates as CSV here")
+    parser.add_argument("page", type=Path, help="clinic page as plain UTF-8 text (at most 1 MB)")
+    parser.add_argument("--format", choices=FORMATS, default="csv",
+                        help="csv (default), json (one object per unit) or html (one self-contained page)")
+    parser.add_argument("--out", type=Path, default=None, help="write here instead of standard output")
+    parser.add_argument("--claims-only", action="store_true", help="csv/json: leave out the units that are not claims")
+
+
+def render(df, fmt: str, source: str) -> str:
+    """The audit table as text in the chosen format (same rows, same order, deterministic)."""
+    import json
+
+    from evidence_review.tables import to_csv_text
+
+    if fmt == "csv":
+        return to_csv_text(df)
+    if fmt == "json":
+        recs = [{k: (int(v) if k == "line" else v) for k, v in r.items()} for r in df.to_dict("records")]
+        return json.dumps({"page": source, "units": recs}, ensure_ascii=False, indent=1) + "\n"
+    from evidence_review.report.audit_html import render_audit_html
+    return render_audit_html(df, source)
 
 
 def run(args: argparse.Namespace) -> int:
-    import pandas as pd
+    from evidence_review.atomic import atomic_write_text
+    from evidence_review.claims.audit import audit_text, load_evidence_base, read_page
 
-    from evidence_review.errors import InputError
-    from evidence_review.pipeline import ReportContext, run as run_pipeline
-    from evidence_review.claims import registry as claims, verdicts
-    from evidence_review.claims.evidence_base import build, load_facts, studies_from_facts
-    from evidence_review.tables import to_csv_text, write_table
-    import tempfile
-
-    if not args.page.is_file():
-        raise InputError("page not found", file=args.page)
-    try:
-        text = args.page.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"page is not UTF-8 text: {exc}", file=args.page) from exc
-    specs = claims.audit_specs(text, args.page.name)
-    with tempfile.TemporaryDirectory() as tmp:  # earlier stages' tables, without touching reports/
-        ctx = run_pipeline(ReportContext(reports=Path(tmp)), stages=["effects"])
-        ctx_facts = load_facts(ctx.evidence / "context_facts.csv")
-        eb = build(ctx.tables, facts=ctx_facts, studies=studies_from_facts(Path(ctx.shared) / "evidence-facts" / "studies.jsonl"))
-    judged = verdicts.judge_all(specs, eb) if not specs.empty else pd.DataFrame(columns=verdicts.CLAIMS_COLUMNS)
-    judged.insert(judged.columns.get_loc("quote") + 1, "cue", specs["cue"].values if not specs.empty else [])
+    text = read_page(args.page)  # InputError (exit 2) for a missing, oversized or non-UTF-8 page
+    df = audit_text(text, load_evidence_base(), args.page.name)
+    if args.claims_only and args.format != "html":
+        df = df[df["role"] == "claim"].reset_index(drop=True)
+    out = render(df, args.format, args.page.name)
     if args.out:
-        write_table(judged, args.out)
-        print(f"{len(judged)} candidate claims -> {args.out}")
+        atomic_write_text(args.out, out)
     else:
-        sys.stdout.write(to_csv_text(judged))
-    counts = judged["verdict"].value_counts().to_dict() if len(judged) else {}
-    print(f"{len(judged)} candidates: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), file=sys.stderr)
+        sys.stdout.write(out)
+    claims = df[df["role"] == "claim"]
+    counts = claims["verdict"].value_counts().to_dict()
+    print(f"{len(claims)} claims, {len(df) - len(claims)} units not judged: " +
+          ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) + (f" -> {args.out}" if args.out else ""),
+          file=sys.stderr)
     return 0

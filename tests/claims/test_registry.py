@@ -10,12 +10,12 @@ import pytest
 
 from evidence_review import paths
 from evidence_review.claims import registry as claims
-from evidence_review.cli import main
 from evidence_review.errors import InputError
 
 REGISTRY = paths.evidence_dir() / "claims.csv"
 
-# Measured on the five seed pages (see scripts/claim_finder_recall.py); the floor sits just below it.
+# Measured on the five seed pages (see scripts/claim_finder_recall.py: 0.969, the four misses are a
+# question, a heading and two testimonials, which audit lists but never judges); the floor sits below it.
 RECALL_FLOOR = 0.95
 
 
@@ -131,29 +131,6 @@ def test_duplicate_claim_id(tmp_path: Path, shared_dir: Path) -> None:
         claims.load_registry(path, paths.seeds_dir())
 
 
-def test_split_sentences_keeps_abbreviations_and_lines() -> None:
-    text = "A heading line\nKetamine works fast, e.g. within hours. It is safe! Is it?  Yes it is.\n- item one two"
-    # units shorter than three words ("Is it?") are dropped: too short to hold a claim
-    assert claims.split_sentences(text) == [
-        "A heading line", "Ketamine works fast, e.g. within hours.", "It is safe!", "Yes it is.", "- item one two"]
-
-
-@pytest.mark.parametrize("sentence,category", [
-    ("Ketamine is not approved by the FDA for OCD.", "regulatory"),
-    ("Ketamine relieves symptoms within hours of the first infusion.", "onset"),
-    ("Side effects are rare and fade quickly.", "safety"),
-    ("Its benefits are long-lasting after the course ends.", "durability"),
-    ("Dozens of studies show remarkable results.", "evidence_base"),
-    ("It acts on NMDA receptors to raise glutamate.", "mechanism"),
-    ("Infusions are given twice a week at first.", "protocol"),
-    ("Our staff will closely monitor you throughout the infusion to ensure your safety.", "protocol"),
-    ("Guided & Self-Guided Ketamine Treatment Journeys", "protocol"),
-])
-def test_cues_pick_the_category(sentence: str, category: str) -> None:
-    found = claims.find_candidates(sentence)
-    assert [c.category for c in found] == [category]
-
-
 def test_covers_quote_inside_sentence_or_strong_overlap() -> None:
     assert claims.covers("Ketamine, which is not approved by the FDA, is used.", "not approved by the FDA")
     assert not claims.covers("The weather is nice today in Pasadena.", "not approved by the FDA")
@@ -164,74 +141,3 @@ def test_finder_recall_on_seeds_meets_measured_floor(registry: pd.DataFrame) -> 
     overall = rec.loc[rec["seed_file"] == "ALL", "recall"].item()
     assert overall >= RECALL_FLOOR
     assert (rec["recall"] >= 0.85).all()
-
-
-def test_spec_for_candidate_routes_to_rules() -> None:
-    assert claims.spec_for_candidate("Ketamine is not approved by the FDA for OCD.", "regulatory")["claimed"] == "no"
-    assert claims.spec_for_candidate("Relief within minutes.", "onset")["test_timepoint"] == "<=1h"
-    spec = claims.spec_for_candidate("Most patients have no side effects.", "safety")
-    assert spec["rule"] == "safety_rate" and spec["claimed"] == "0.5"
-
-
-@pytest.mark.parametrize("sentence,outcome", [
-    ("Our staff will closely monitor you throughout the infusion to ensure your safety.", "monitoring_during_dose"),
-    ("After your infusion, you rest in a recovery period before you go home.", "post_dose_observation"),
-    ("Guided & Self-Guided Ketamine Treatment Journeys", "unsupervised_use"),
-    ("We mail lozenges for use at home.", "unsupervised_use"),
-    ("A doctor reviews your medical history before the first infusion.", "pre_treatment_evaluation"),
-    ("You must be diagnosed by a doctor who has majored in biological psychiatry.",
-     "psychiatric_evaluation+specialist_credential"),
-    ("We offer follow-up appointments to check your progress.", "follow_up_visits"),
-])
-def test_practice_sentences_go_to_the_practice_standard_rule(sentence: str, outcome: str) -> None:
-    found = claims.find_candidates(sentence)
-    assert [c.category for c in found] == ["protocol"]
-    spec = claims.spec_for_candidate(sentence, "protocol")
-    assert (spec["rule"], spec["test_outcome"]) == ("practice_standard", outcome)
-
-
-def test_audit_cli_judges_an_unseen_page(tmp_path: Path, shared_dir: Path) -> None:
-    page = tmp_path / "clinic.txt"
-    page.write_text("Ketamine Clinic\nKetamine is FDA approved for OCD.\n"
-                    "Our infusions relieve OCD within minutes and most patients have no side effects.\n", encoding="utf-8")
-    out = tmp_path / "audit.csv"
-    assert main(["audit", str(page), "--out", str(out)]) == 0
-    df = pd.read_csv(out, dtype=str, keep_default_na=False)
-    assert len(df) == 2
-    assert df.loc[df["category"] == "regulatory", "verdict"].item() == "contradicted"
-    assert set(df["verdict"]) <= {"supported", "partly_supported", "not_supported", "contradicted", "no_evidence", "not_testable"}
-    assert (df["reason"] != "").all()
-
-
-UNSEEN_PAGE = """Ketamine for OCD at an imaginary clinic
-
-Ketamine infusions can relieve OCD symptoms within 24 hours of the first session.
-Studies show that 80% of patients respond to ketamine.
-The benefits last for months after a series of six infusions.
-Ketamine is not FDA-approved for OCD, but it is legal to use off-label.
-Our patients receive IV infusions lasting 40 minutes, twice a week for three weeks.
-It is especially effective in treatment-resistant OCD.
-The weather in our town is lovely.
-"""
-
-
-def test_audit_on_an_unseen_page_finds_and_judges_each_claim(tmp_path: Path, shared_dir: Path) -> None:
-    page = tmp_path / "unseen.txt"
-    page.write_text(UNSEEN_PAGE, encoding="utf-8")
-    out = tmp_path / "audit.csv"
-    assert main(["audit", str(page), "--out", str(out)]) == 0
-    df = pd.read_csv(out, dtype=str, keep_default_na=False).set_index("quote")
-    got = {q[:30]: (r["category"], r["verdict"]) for q, r in df.iterrows()}
-    assert got == {
-        "Ketamine infusions can relieve": ("onset", "partly_supported"),
-        # below the claim, but the OCD responder data are very-low certainty: not_supported, not contradicted
-        "Studies show that 80% of patie": ("efficacy", "not_supported"),
-        "The benefits last for months a": ("durability", "not_supported"),
-        "Ketamine is not FDA-approved f": ("regulatory", "supported"),
-        "Our patients receive IV infusi": ("protocol", "supported"),
-        "It is especially effective in ": ("population", "not_supported"),
-    }
-
-
-def test_audit_cli_missing_page_exits_2(tmp_path: Path) -> None:
-    assert main(["audit", str(tmp_path / "nope.txt")]) == 2

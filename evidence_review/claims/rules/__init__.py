@@ -23,6 +23,7 @@ from evidence_review.claims.rules.efficacy import (
     rule_durability,
     rule_efficacy,
     rule_infusions_to_response,
+    rule_null_results,
     rule_onset,
     rule_population_compare,
     rule_relapse,
@@ -35,6 +36,7 @@ from evidence_review.claims.rules.practice import (
 )
 from evidence_review.claims.rules.safety import (
     rule_ae_reported,
+    rule_safety_direct,
     rule_safety_rate,
     rule_safety_transient,
     rule_unmeasured,
@@ -48,5 +50,6 @@ RULES: dict[str, Callable[[dict, EvidenceBase], Verdict]] = {
     "ongoing_research": rule_ongoing_research, "context_efficacy": rule_context_efficacy,
     "context_onset": rule_context_onset, "context_durability": rule_context_durability, "citation": rule_citation,
     "infusions_to_response": rule_infusions_to_response, "unmeasured": rule_unmeasured, "not_testable": rule_not_testable,
-    "crisis": rule_crisis, "practice_standard": rule_practice_standard,
+    "crisis": rule_crisis, "practice_standard": rule_practice_standard, "safety_direct": rule_safety_direct,
+    "null_results": rule_null_results,
 }

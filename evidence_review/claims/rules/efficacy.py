@@ -231,3 +231,19 @@ def rule_infusions_to_response(claim: dict, eb: EvidenceBase) -> Verdict:
     size = f"n={f[0]['n']}" if f[0]["n"] else "size not given"
     return _mk_facts(v, f[:1], downs, f"{f[0]['fact_id']}: median {med:g} infusions to response ({size}) vs claimed {n_claim:g}; "
                f"0 OCD studies report response by infusion number", facts=[f[0]["fact_id"]])
+
+
+def rule_null_results(claim: dict, eb: EvidenceBase) -> Verdict:
+    """'It does not work for everyone' / 'a study found no response': supported when OCD studies report
+    outcomes without benefit (favours = False), listed by study; not supported when every OCD finding
+    favours ketamine."""
+    f = ocd_findings(eb, claim.get("test_population") or "ocd")
+    if f.empty:
+        return _mk("no_evidence", False, [], "no extracted OCD outcome")
+    null = f[f["favours"] == False]  # noqa: E712
+    ids = list(dict.fromkeys(null["study_id"]))
+    rct, downs = _study_downgrades(eb, ids or list(dict.fromkeys(f["study_id"])), "ocd")
+    if null.empty:
+        return _mk("not_supported", rct, downs, f"all {len(f)} OCD findings favour ketamine: {_describe(eb, f)}",
+                   list(dict.fromkeys(f["study_id"])))
+    return _mk("supported", rct, downs, f"OCD outcomes without benefit: {_describe(eb, null)}", ids)

@@ -39,9 +39,18 @@ PROTOCOL_FEATURES: dict[str, tuple[str, str]] = {
 }
 
 
+SCHEDULE_FEATURES = frozenset({"six_infusion_course", "twice_weekly", "taper_schedule", "maintenance_schedule",
+                               "monthly_maintenance", "repeated_course"})
+SCHEDULE_RULE = "rule: a schedule needs an OCD study (more than one participant) that used it"
+
+
 def rule_protocol(claim: dict, eb: EvidenceBase) -> Verdict:
     """A way of giving ketamine (test_outcome = feature) is 'studied' if trials used it: controlled
-    OCD studies -> supported; only uncontrolled OCD reports or other conditions -> partly supported."""
+    OCD studies -> supported; only uncontrolled OCD reports or other conditions -> partly supported.
+
+    Schedules (how often, how many, maintenance; :data:`SCHEDULE_FEATURES`) need an OCD study behind
+    them: a schedule tried only in single-case reports, or only in depression/PTSD trials, is
+    ``no_evidence`` (the reason lists what was seen) - one case is not evidence that a schedule works."""
     feature = claim["test_outcome"]
     st = ocd_studies(eb, "ocd")
     text = (st["route"].fillna("") + " | " + st["dose"].fillna("") + " | " + st["infusion_duration"].fillna("") +
@@ -71,6 +80,13 @@ def rule_protocol(claim: dict, eb: EvidenceBase) -> Verdict:
               f"({', '.join(ctrl.index) or '-'}), {_k_of(eb, unc)} uncontrolled "
               f"({', '.join(unc) or '-'}), "
               f"{len(ctx)} depression/PTSD fact(s) ({', '.join(ctx['fact_id']) or '-'}) of {_k_of(eb, st.index)} OCD studies")
+    if feature in SCHEDULE_FEATURES:
+        cases = [s for s in using.index if using.at[s, "design"] == "case_report" or (_n_of(eb, [s]) or 0) <= 1]
+        if len(cases) == len(using):
+            what = (f"only single-case report(s) ({', '.join(cases)}) used it" if cases else "no OCD study used it")
+            ctx_txt = f"; depression/PTSD trials listed, not counted ({', '.join(ctx['fact_id'])})" if not ctx.empty else ""
+            return _mk("no_evidence", False, [], f"{SCHEDULE_RULE}: {what}{ctx_txt} | {reason}", ids, ctx["fact_id"])
+        reason = f"{SCHEDULE_RULE} | {reason}"
     if not ctrl.empty:
         rct, downs = _study_downgrades(eb, list(ctrl.index), "ocd")
         return _mk("supported", rct, [d for d in downs if not d.startswith("indirectness")], reason, ids, ctx["fact_id"])

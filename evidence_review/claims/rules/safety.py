@@ -311,3 +311,64 @@ def _outside_scope(eb: EvidenceBase, scope: str, outcome: str) -> str:
         items.append(f"{r['study_id']} ({str(r.get('design') or '').replace('_', ' ')}"
                      + (f"; screening: {why}" if why else "") + ")")
     return base + f"; {len(hits)} screened record(s) address it but were not appraised: " + "; ".join(items)
+
+
+SAFETY_DIRECT_KEYS: dict[str, tuple[str, ...]] = {
+    # what the claim denies -> the OCD harm keys that refute it
+    "none": ("serious_adverse_events", "dropout_adverse_events", "dissociation", "any_adverse_events"),
+    "few": ("serious_adverse_events", "dropout_adverse_events"),
+}
+SAFETY_DIRECT_RULE = ("rule: an absolute or near-absolute safety/tolerability claim is tested against the OCD harm "
+                      "reports first; label-level rates from other conditions are read only if no OCD report bears on it")
+
+
+def _ocd_harm_items(claim: dict, eb: EvidenceBase, keys: tuple[str, ...]) -> list[SafetyItem]:
+    """OCD harm reports (topic ocd_harms) of the given kinds in the claim's population, each graded on its own."""
+    adolescent = claim.get("test_population") == "ocd_adolescent"
+    out: list[SafetyItem] = []
+    for key in keys:
+        for it in _safety_items({**claim, "test_outcome": key, "scope": "ocd"}, eb):
+            fact = eb.facts[eb.facts["fact_id"] == it.fact_id]
+            if fact.empty or fact.iloc[0]["topic"] != "ocd_harms" or it.fact_id in {o.fact_id for o in out}:
+                continue
+            if adolescent and not (it.study_id and eb.study(it.study_id).get("adolescent")):
+                continue
+            out.append(it)
+    return out
+
+
+def rule_safety_direct(claim: dict, eb: EvidenceBase) -> Verdict:
+    """Absolute or near-absolute safety claims ('no side effects', 'few side effects', 'well tolerated',
+    'very safe', 'safe for teenagers'; claimed = 'none' or 'few'; test_population 'ocd_adolescent' for
+    claims about young people), weighing the direct evidence first.
+
+    Step 1, direct: OCD harm reports in the claim's population - for 'few': serious harms (psychosis,
+    delayed suicidal thinking) and withdrawals for intolerance; for 'none': any adverse event as well.
+    Any such report makes the claim not supported, and label-level rates from other conditions cannot
+    outweigh it (they are listed as indirect). For 'none', high-certainty label rates of any adverse
+    event then make it contradicted. Step 2, only when no OCD report bears on it: the label-level
+    rates decide (rule_safety_rate with the claimed maximum: 0 for 'none', 5% for 'few')."""
+    what = (claim.get("claimed") or "few").strip().lower()
+    what = what if what in SAFETY_DIRECT_KEYS else "few"
+    maximum = "0" if what == "none" else "0.05"
+    direct = _ocd_harm_items(claim, eb, SAFETY_DIRECT_KEYS[what])
+    label = rule_safety_rate({**claim, "claimed": maximum,
+                              "test_outcome": "any_adverse_events" if what == "none" else claim["test_outcome"]}, eb)
+    who = "adolescents with OCD" if claim.get("test_population") == "ocd_adolescent" else "people with OCD"
+    if not direct:
+        label.reason = f"{SAFETY_DIRECT_RULE}. No OCD harm report in {who}; label-level: {label.reason}"
+        return label
+    parts = "; ".join(f"{it.text} [{it.certainty}]" for it in direct)
+    downs = _merge_downs(direct)
+    rct = any(it.rct for it in direct)
+    level = grade(rct, downs)[0]
+    verdict = "not_supported"
+    tail = f" | label-level, indirect and not weighed against the direct reports: {label.verdict} ({label.reason[:300]})"
+    if what == "none" and label.verdict == "contradicted":
+        verdict, level, downs = "contradicted", label.certainty, downs + label.downgrades
+        tail = f" | label-level rates agree that adverse events are common: {label.reason[:300]}"
+    claim_txt = "no adverse events" if what == "none" else "adverse events rare / well tolerated"
+    reason = f"{SAFETY_DIRECT_RULE}. Claim: {claim_txt} in {who}. Direct OCD reports: {parts}{tail}"
+    studies = sorted({it.study_id for it in direct if it.study_id} | set(label.studies))
+    facts = sorted({it.fact_id for it in direct} | set(label.facts))
+    return apply_hierarchy(Verdict(verdict, level, reason, studies, facts, list(dict.fromkeys(downs))))
