@@ -21,6 +21,7 @@ from evidence_review.errors import InputError
 # name -> "module:function". Order matters.
 STAGES: dict[str, str] = {
     "records": "evidence_review.review.screening:report_stage",   # snapshot -> designs -> screening -> PRISMA
+    "registers": "evidence_review.review.registers:report_stage",  # registrations -> register stream, non-publication
     "risk_of_bias": "evidence_review.review.risk_of_bias:report_stage",  # curated RoB table -> overall, plots
     "effects": "evidence_review.stats.synthesis:report_stage",    # extraction -> effects -> pooled -> forest plots
     "claims": "evidence_review.claims.verdicts:report_stage",      # claims registry -> verdicts

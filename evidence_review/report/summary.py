@@ -26,7 +26,7 @@ from evidence_review import __version__  # noqa: E402
 from evidence_review.atomic import atomic_write_text  # noqa: E402
 from evidence_review.claims.evidence_base import PRIMARY_DESIGNS, RCT_DESIGNS, count_once  # noqa: E402
 from evidence_review.figures import save_figure  # noqa: E402
-from evidence_review.report import review_sections  # noqa: E402
+from evidence_review.report import registers_section, review_sections  # noqa: E402
 from evidence_review.claims.verdicts import VERDICTS  # noqa: E402
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -249,8 +249,10 @@ def render_markdown(ctx: "ReportContext", g: dict, studies: pd.DataFrame, pooled
             md_table(pd.DataFrame({"design": g["by_design"].index, "studies": g["by_design"].values})), "",
             *(["![PRISMA flow](figures/prisma.svg)", ""] if (ctx.figures_dir / "prisma.svg").is_file() else [])]
     out += ["## Studies", "", md_table(studies) if not studies.empty else "_no studies_", ""]
+    out += registers_section.registers_md(ctx, md_table)
     out += review_sections.rob_md(ctx, md_table)
     out += ["## Pooled results", "", md_table(pooled) if not pooled.empty else "_nothing pooled_", ""]
+    out += review_sections.synthesis_md(ctx, md_table)
     out += [f"![{s}](figures/{s}.svg)" for s in forest] + [""]
     vc = claims["verdict"].value_counts().reindex(list(VERDICTS), fill_value=0)
     out += ["## Claims versus evidence", "",
@@ -395,8 +397,10 @@ def render_html(ctx, g, studies, pooled, claims, forest_paths: dict[str, Path], 
              *([f'<img class="fig" id="prisma" alt="PRISMA flow diagram" src="{_svg_uri(prisma_svg)}">']
                if prisma_svg is not None else []),
              '<h2 id="studies">Studies</h2>', html_table(studies, table_id="study-table") if not studies.empty else "<p>no studies</p>",
+             *registers_section.registers_html(ctx, html_table),
              *review_sections.rob_html(ctx, html_table),
-             '<h2 id="pooled">Pooled results</h2>', html_table(pooled, table_id="pooled-table") if not pooled.empty else "<p>nothing pooled</p>"]
+             '<h2 id="pooled">Pooled results</h2>', html_table(pooled, table_id="pooled-table") if not pooled.empty else "<p>nothing pooled</p>",
+             *review_sections.synthesis_html(ctx, html_table)]
     for stem, p in forest_paths.items():
         parts.append(f'<figure><img class="fig forest" id="{e(stem)}" alt="forest plot {e(stem)}" src="{_svg_uri(p)}">'
                      f"<figcaption>{e(stem)}</figcaption></figure>")

@@ -14,6 +14,8 @@ title/abstract (visible from the record alone)
 full text (needs the report or registry entry)
   6. trial registrations: the registry entry is not a results report; when a paper in the snapshot carries
      the same NCT id it is "registration of an included report" (PRISMA counts the study via the paper);
+     otherwise the register stream (``review.registers``) classifies it. Registrations are counted in
+     PRISMA's register stream, not in the database counts here;
   7. a design the rules cannot place ("other") is excluded until a reviewer decides;
   8. no clinical outcome - only checked when an abstract exists (snapshot abstracts are empty, so the
      reviewer's decisions file carries this judgement there, e.g. an imaging-only substudy).
@@ -88,10 +90,9 @@ def screen_record(rec: Mapping[str, Any], design: str, topic: Topic) -> ScreenRe
         if linked:
             return ScreenResult(False, FT, "registration of an included report",
                                 f"trial registration of the trial reported in {linked} (counted through that report)")
-        posted = str(rec.get("results_posted") or "")
-        extra = "; registry says results were posted but they are not in the snapshot" if posted == "yes" else ""
-        return ScreenResult(False, FT, "registration without results report",
-                            f"trial registration without a published results report{extra}")
+        return ScreenResult(False, FT, "registration (register stream)",
+                            "trial registration without a report in the snapshot: classified in the register stream "
+                            "(ongoing / awaiting classification / non-publication, tables/registrations.csv)")
     if design == "other":
         return ScreenResult(False, FT, "design not identified", "design could not be identified as a primary clinical study")
     abstract = str(rec.get("abstract") or "")
@@ -257,8 +258,8 @@ def prisma_figure(counts: Mapping[str, Any]):
         ident = [f"Records identified by other methods (n = {counts['identified']})",
                  "  compiled evidence facts; no database search run"]
     ident += [f"  {k} (n = {v})" for k, v in by_source.items()]
-    if counts.get("identified_registrations"):
-        ident.append(f"  of which trial registrations (n = {counts['identified_registrations']})")
+    if counts.get("identified_registers"):
+        ident.append(f"Registers (n = {counts['identified_registers']}): own stream (prisma_registers)")
     left, right, w_left, w_right = 0.3, 5.6, 4.6, 4.2
     ax.text(0.3, 9.8, f"PRISMA 2020 flow ({how.get('label') or 'offline snapshot'})", fontsize=11, weight="bold",
             va="center")
@@ -367,9 +368,16 @@ def stream_prisma(table: pd.DataFrame, run: Any) -> dict[str, Any]:
     if ident["kind"] == "snapshot":
         counts = run.manifest.get("counts", {})
         by_source = {Path(s["file"]).name: int(s["entries"]) for s in run.manifest.get("sources", [])}
-        prisma = prisma_counts(table, int(counts.get("identified", len(table))),
-                               int(counts.get("duplicates_removed", 0)), by_source)
-        prisma["identified_registrations"] = int(counts.get("trial_registrations", 0))
+        # Registrations are PRISMA's register stream (review.registers), not database records: take their
+        # rows and the source entries merged into them out of this stream's counts.
+        is_reg = table["key_source"].isin(["nct", "registry"])
+        reg_entries = [str(x).split(":")[0] for v in table.loc[is_reg, "sources"] for x in design_mod.as_list(v)]
+        for name in reg_entries:
+            by_source[name] = by_source.get(name, 0) - 1
+        prisma = prisma_counts(table[~is_reg], int(counts.get("identified", len(table))) - len(reg_entries),
+                               int(counts.get("duplicates_removed", 0)) - (len(reg_entries) - int(is_reg.sum())),
+                               by_source)
+        prisma["identified_registers"] = int(is_reg.sum())
         prisma["identification"] = ident
         return prisma
     db = table[table["stream"] == "databases"]

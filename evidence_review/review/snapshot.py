@@ -170,7 +170,7 @@ def _results_posted(text: str) -> str:
     low = _s(text).lower()
     if low.startswith("yes"):
         return "yes"
-    if low.startswith("no"):
+    if re.match(r"no\b", low):  # "no", "no (results pending)" - but not "not determined"
         return "no"
     if low.startswith(("uncertain", "conflicting", "unclear")):
         return "unclear"

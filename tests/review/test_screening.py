@@ -31,7 +31,7 @@ def r(title: str, abstract: str = "", **kw) -> dict:
     (r("Ketamine for compulsive eating"), "case_series", "title_abstract", "population"),
     (r("Memantine for obsessive-compulsive disorder"), "rct_parallel", "title_abstract", "intervention"),
     (r("Ketamine for OCD", linked_study_id="x2012"), "trial_registration", "full_text", "x2012"),
-    (r("Ketamine for OCD", results_posted="yes"), "trial_registration", "full_text", "results were posted"),
+    (r("Ketamine for OCD", results_posted="yes"), "trial_registration", "full_text", "register stream"),
     (r("Ketamine in OCD", "Prefrontal GABA rose after infusion; MRS spectra were acquired."), "rct_crossover",
      "full_text", "no clinical outcome"),
     (r("Ketamine in OCD"), "other", "full_text", "design"),
