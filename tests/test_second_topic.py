@@ -160,6 +160,26 @@ def test_report_is_the_full_report_of_the_invented_topic(report):
         assert word not in text, word
 
 
+def test_context_facts_trace_to_their_source_lines():
+    """The fixture's facts say no more than its (invented) source notes, like the flagship's facts."""
+    from evidence_review.claims.evidence_base import load_facts
+    from evidence_review.claims.fact_sources import untraceable
+    from evidence_review.review.topic import load_topic
+
+    facts = load_facts(FIXTURE / "context_facts.csv", load_topic(FIXTURE / "topic.toml"))
+    assert len(facts) == 2 and untraceable(facts, FIXTURE) == []
+
+
+def test_sof_row_rests_on_the_pooled_trials(report):
+    sof = pd.read_csv(report / "tables" / "sof.csv")
+    assert list(sof["sof_id"]) == ["qdrs_response_vs_placebo"]
+    row = sof.iloc[0]
+    # the SoF row rests on the same two trials as the primary pooled analysis (10 + 10 + 14 + 14 = 48)
+    assert (row["study_ids"], int(row["participants"])) == ("ombry2021_rct; tarsk2019_rct", 48)
+    assert row["effect"].startswith("pooled RD 0.51 (0.27 to 0.75), FE, k = 2")
+    assert "velmorane" in row["statement"]
+
+
 def test_same_inputs_same_tables(report, tmp_path, monkeypatch):
     again = run_report(FIXTURE / "topic.toml", tmp_path / "again", monkeypatch, tmp_path)
     for name in ("records", "effects", "pooled", "claims"):

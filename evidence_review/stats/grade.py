@@ -213,7 +213,7 @@ def certainty(start: str, domains: Iterable[Domain]) -> str:
     return LEVELS[max(0, min(len(LEVELS) - 1, idx))]
 
 
-def statement(level: str, spec: SofOutcome, favourable: bool | None, intervention: str = "ketamine") -> str:
+def statement(level: str, spec: SofOutcome, favourable: bool | None, intervention: str = "the intervention") -> str:
     """GRADE's standard wording (Santesso et al. 2020): high - plain verb; moderate - "probably";
     low - "may"; very low - "The evidence is very uncertain about ..."."""
     o = spec.outcome
@@ -241,7 +241,8 @@ SOF_COLUMNS: tuple[str, ...] = (
 
 def grade_outcome(spec: SofOutcome, results: pd.DataFrame, rob: dict[str, tuple[str, int]], params: GradeParams,
                   populations: dict[str, str], study_group: dict[str, str], missing_results: Sequence[str],
-                  non_publication: pd.DataFrame | None, pooled_effect: str | None = None) -> dict[str, Any]:
+                  non_publication: pd.DataFrame | None, pooled_effect: str | None = None,
+                  intervention: str = "the intervention") -> dict[str, Any]:
     """One SoF row. ``results``: the contributing effects rows (study_id, design, comparison_type,
     outcome, scale, measure, yi, vi, n, ci_low, ci_high [display interval], effect_label, direction)."""
     base = {"sof_id": spec.id, "outcome": spec.outcome, "comparison": spec.comparison}
@@ -273,7 +274,7 @@ def grade_outcome(spec: SofOutcome, results: pd.DataFrame, rob: dict[str, tuple[
     row = {**base, "studies": int(per_group.size), "study_ids": "; ".join(per_group.index), "participants": participants,
            "effect": effect, "certainty": level, "starting_level": start,
            "upgrades": up.judgement, "upgrades_reason": up.reason,
-           "statement": statement(level, spec, favourable)}
+           "statement": statement(level, spec, favourable, intervention)}
     for name, d in doms.items():
         row[name] = d.judgement if not d.levels else f"{d.judgement} ({d.levels:+d})"
         row[f"{name}_reason"] = d.reason

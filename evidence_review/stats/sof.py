@@ -116,7 +116,8 @@ def build_sof(ctx: "ReportContext") -> pd.DataFrame:
                 p = hit.iloc[0]
                 pooled_effect = (f"pooled {p['measure']} {p['estimate']:.2f} ({p['ci_low']:.2f} to {p['ci_high']:.2f}), "
                                  f"{p['method']}, k = {int(p['k'])}")
-        rows.append(grade.grade_outcome(spec, res, rob, params, pops, groups, missing, nonpub, pooled_effect))
+        rows.append(grade.grade_outcome(spec, res, rob, params, pops, groups, missing, nonpub, pooled_effect,
+                                        ctx.topic.intervention_label))
     return pd.DataFrame(rows, columns=list(grade.SOF_COLUMNS))
 
 

@@ -85,10 +85,10 @@ def test_certainty_and_standard_wording():
     spec = grade.SofOutcome("x", "OCD response", "ketamine vs saline", ("Y-BOCS response",), ("between_groups",))
     assert grade.certainty("high", [grade.Domain("serious", "", -1)]) == "moderate"
     assert grade.certainty("low", [grade.Domain("very serious", "", -2)]) == "very low"
-    assert grade.statement("high", spec, True) == "Ketamine improves OCD response (ketamine vs saline)."
-    assert grade.statement("moderate", spec, True) == "Ketamine probably improves OCD response (ketamine vs saline)."
-    assert grade.statement("low", spec, True) == "Ketamine may improve OCD response (ketamine vs saline)."
-    assert grade.statement("very low", spec, True).startswith("The evidence is very uncertain about the effect of ketamine on OCD")
+    assert grade.statement("high", spec, True, "ketamine") == "Ketamine improves OCD response (ketamine vs saline)."
+    assert grade.statement("moderate", spec, True, "ketamine") == "Ketamine probably improves OCD response (ketamine vs saline)."
+    assert grade.statement("low", spec, True, "ketamine") == "Ketamine may improve OCD response (ketamine vs saline)."
+    assert grade.statement("very low", spec, True, "ketamine").startswith("The evidence is very uncertain about the effect of ketamine on OCD")
 
 
 @pytest.fixture(scope="module")
