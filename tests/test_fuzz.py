@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from evidence_review import cli
 from evidence_review.pubmed import synthetic as sp
 
-FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 ROOT = Path(__file__).resolve().parents[1]
 
 CELL_NAMES = ["yi", "vi", "ai", "bi", "ci", "di", "m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i", "xi", "ni", "ri",
@@ -131,7 +131,7 @@ TOPIC_TEXT = (ROOT / "evidence" / "topics" / "ketamine_ocd.toml").read_text(enco
 TOPIC_LINES = TOPIC_TEXT.splitlines()
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30, deadline=None, database=None)
 @given(drop=st.lists(st.integers(0, len(TOPIC_LINES) - 1), max_size=3),
        insert=st.lists(st.tuples(st.integers(0, len(TOPIC_LINES)), st.sampled_from(
            ["quer = 'x'", "[outcome]", "response_threshold = 35", "start = 2030-01-01", "name = 1", "[[x]]",
@@ -177,7 +177,7 @@ def command_lines(draw) -> list[str]:
     return argv
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, database=None)
 @given(argv=command_lines())
 def test_generated_command_lines(argv: list[str]) -> None:
     with isolated() as tmp:
