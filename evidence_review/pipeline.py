@@ -47,7 +47,17 @@ class ReportContext:
 
     def __post_init__(self) -> None:
         if self.topic_path is None:
-            self.topic_path = self.evidence / "topics" / "ketamine_ocd.toml"
+            self.topic_path = paths.default_topic()
+        self._topic: Any = None
+
+    @property
+    def topic(self) -> Any:
+        """The loaded topic (review.topic.Topic), read once; a broken file is an error, not a default."""
+        if self._topic is None:
+            from evidence_review.review.topic import load_topic
+
+            self._topic = load_topic(self.topic_path)
+        return self._topic
 
     @property
     def tables_dir(self) -> Path:

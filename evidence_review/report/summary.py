@@ -25,9 +25,9 @@ import pandas as pd  # noqa: E402
 from evidence_review import __version__  # noqa: E402
 from evidence_review.atomic import atomic_write_text  # noqa: E402
 from evidence_review.claims.evidence_base import PRIMARY_DESIGNS, RCT_DESIGNS, count_once  # noqa: E402
-from evidence_review.figures import save_figure  # noqa: E402
 from evidence_review.report import registers_section, review_sections  # noqa: E402
 from evidence_review.claims.verdicts import VERDICTS  # noqa: E402
+from evidence_review.figures import save_figure  # noqa: E402
 
 if TYPE_CHECKING:  # pragma: no cover
     from evidence_review.pipeline import ReportContext
@@ -240,7 +240,7 @@ CLAIM_COLS = ("claim_id", "scope", "quote", "verdict", "certainty", "studies", "
 
 def render_markdown(ctx: "ReportContext", g: dict, studies: pd.DataFrame, pooled: pd.DataFrame, claims: pd.DataFrame,
                     forest: list[str], topic: Any, vers: dict[str, str]) -> str:
-    out = ["# Ketamine and OCD: clinic claims against the published evidence", ""]
+    out = [f"# {ctx.topic.report_title}", ""]
     out += changes_lines(ctx.facts.get("changes"))
     out += ["## Evidence at a glance", "",
             f"- Records: **{g['source']}**; records identified {g['identified']}, screened {g['screened']}, "
@@ -386,8 +386,8 @@ def render_html(ctx, g, studies, pooled, claims, forest_paths: dict[str, Path], 
                 prisma_svg: Path | None = None) -> str:
     e = html.escape
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-             "<title>Ketamine and OCD: clinic claims against the evidence</title>", f"<style>{CSS}</style></head><body>",
-             "<h1>Ketamine and OCD: clinic claims against the published evidence</h1>",
+             f"<title>{e(ctx.topic.report_title)}</title>", f"<style>{CSS}</style></head><body>",
+             f"<h1>{e(ctx.topic.report_title)}</h1>",
              *changes_html(changes_lines(ctx.facts.get("changes"))),
              '<h2 id="glance">Evidence at a glance</h2>',
              f"<p>Records: <b>{e(str(g['source']))}</b>; records identified {e(str(g['identified']))}, "
@@ -435,10 +435,7 @@ def report_stage(ctx: "ReportContext") -> None:
     if claims is None:
         from evidence_review.errors import EvidenceReviewError
         raise EvidenceReviewError("summary needs the claims stage's table (run the pipeline from the start)")
-    topic = None  # without a topic file the report still renders; the query line says so
-    if ctx.topic_path is not None and Path(ctx.topic_path).is_file():
-        from evidence_review.review.topic import load_topic
-        topic = load_topic(ctx.topic_path)
+    topic = ctx.topic
     studies = study_table(ctx)
     g = glance(ctx, studies)
     pooled = pooled_view(ctx.tables.get("pooled"))

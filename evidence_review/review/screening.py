@@ -82,9 +82,11 @@ def screen_record(rec: Mapping[str, Any], design: str, topic: Topic) -> ScreenRe
     if design == "letter_comment":
         return ScreenResult(False, TA, "letter/comment without patient data", "letter or comment without original patient data")
     if not _matches(text, inc.condition_terms):
-        return ScreenResult(False, TA, "population not OCD", "population: no OCD or obsessive-compulsive symptoms named")
+        label = topic.condition.label
+        return ScreenResult(False, TA, f"population not {label}", f"population: no {label} or its symptoms named")
     if not _matches(text, inc.intervention_terms):
-        return ScreenResult(False, TA, "intervention not ketamine", "intervention: ketamine/esketamine not named")
+        drug = topic.intervention_label
+        return ScreenResult(False, TA, f"intervention not {drug}", f"intervention: {'/'.join(inc.intervention_terms[:2])} not named")
     if design == "trial_registration":
         linked = str(rec.get("linked_study_id") or "")
         if linked:
@@ -313,25 +315,23 @@ def run_records(ctx: Any) -> Any:
 
     store = getattr(ctx, "store", None)
     if store is None:
-        return sources.offline(ctx.evidence)
-    return sources.from_store(Path(store), getattr(ctx, "pull_id", None), ctx.evidence)
+        return sources.offline(ctx.topic.files.snapshot)
+    return sources.from_store(Path(store), getattr(ctx, "pull_id", None), ctx.topic.files.snapshot)
 
 
 def build_run(ctx: Any) -> tuple[pd.DataFrame, dict[str, Any], Any, dict[str, Any]]:
     """records + designs + screening (no files written): (table, prisma, RunRecords, design agreement)."""
-    from evidence_review.review.topic import load_topic
-
-    topic = load_topic(ctx.topic_path)
+    topic = ctx.topic
     run = run_records(ctx)
     records = run.records
-    labels, agreement = design_mod.label_records(records, ctx.evidence / "design_overrides.csv")
+    labels, agreement = design_mod.label_records(records, topic.files.design_overrides)
     cols = ["design", "design_confidence", "design_reason", "design_source", "design_auto"]
     extra = ["design_confidence_auto", "design_reason_auto"]
     table = records.merge(labels[["study_id", *cols, *extra]], on="study_id", how="left", validate="one_to_one")
-    links_path = ctx.evidence / "study_links.csv"
+    links_path = topic.files.study_links
     links = studies_mod.load_links(links_path, records) if links_path.exists() else None
     table = studies_mod.add_study_columns(table, links, links_path)
-    decisions_path = ctx.evidence / "screening_decisions.csv"
+    decisions_path = topic.files.screening_decisions
     decisions = load_decisions(decisions_path, records) if decisions_path.exists() else None
     screened = screen_frame(table, topic, decisions)
     table = table.merge(screened, on="study_id", how="left", validate="one_to_one")
