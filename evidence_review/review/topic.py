@@ -155,7 +155,8 @@ _SCHEMA: dict[str, dict[str, str]] = {
     "vocabulary": {},  # free-form: one table per rule vocabulary
 }
 # Tables other stages own (validated where they are read).
-_FOREIGN_TABLES = frozenset({"registers", "comparators", "populations", "comparability_rules", "swim", "grade", "pico"})
+_FOREIGN_TABLES = frozenset({"registers", "comparators", "populations", "comparability_rules", "swim", "grade", "pico",
+                             "sof_outcomes"})
 _DEFAULT_FILES = {
     "snapshot": "evidence/snapshot", "extraction": "evidence/extraction.csv",
     "design_overrides": "evidence/design_overrides.csv", "screening_decisions": "evidence/screening_decisions.csv",
