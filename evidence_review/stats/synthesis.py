@@ -240,8 +240,9 @@ def make_forest_plots(table: pd.DataFrame, details: dict[str, dict[str, Any]], f
     return stems, written
 
 
-def report_stage(ctx: "ReportContext") -> None:
-    """Pipeline stage "effects": validate extraction, compute effects, pool, plot; fill ``ctx``."""
+def synthesis_tables(ctx: "ReportContext") -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
+    """Validated extraction, effects and pooled analyses (and pooling details), without writing or plotting:
+    what the "effects" stage computes, for callers that need the tables only (e.g. ``audit``)."""
     ids = known_study_ids(ctx.shared)
     inclusion = records_inclusion(ctx.tables.get("records"))
     if ids is not None:  # studies a search found and a reviewer included can be extracted too
@@ -254,6 +255,13 @@ def report_stage(ctx: "ReportContext") -> None:
                              file=ctx.evidence / "extraction.csv", row=i + 2, field="study_id")
     eff = compute_effects(table, inclusion)
     pooled, details = pool(table)
+    return table, eff, pooled, details
+
+
+def report_stage(ctx: "ReportContext") -> None:
+    """Pipeline stage "effects": validate extraction, compute effects, pool, plot; fill ``ctx``."""
+    table, eff, pooled, details = synthesis_tables(ctx)
+    inclusion = records_inclusion(ctx.tables.get("records"))
     ctx.tables["extraction"] = table
     ctx.tables["effects"] = eff
     ctx.tables["pooled"] = pooled
