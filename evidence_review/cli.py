@@ -22,6 +22,7 @@ COMMANDS: tuple[str, ...] = (
     "refresh",
     "parse",
     "status",
+    "import",
     "export",
     "effects",
     "meta",
@@ -29,6 +30,9 @@ COMMANDS: tuple[str, ...] = (
     "report",
     "screen",
 )
+
+
+MODULES: dict[str, str] = {"import": "import_records"}  # command names that are Python keywords
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="<command>")
     sub.required = True
     for name in COMMANDS:
-        module = importlib.import_module(f"evidence_review.commands.{name}")
+        module = importlib.import_module(f"evidence_review.commands.{MODULES.get(name, name)}")
         cmd = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.configure(cmd)
         cmd.set_defaults(_run=module.run)

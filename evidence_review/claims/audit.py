@@ -57,7 +57,7 @@ def load_evidence_base() -> EvidenceBase:
     with tempfile.TemporaryDirectory() as tmp:
         ctx = ReportContext(reports=Path(tmp))
         resolve("records")(ctx)
-        ctx.tables["extraction"], ctx.tables["effects"], ctx.tables["pooled"], _ = synthesis_tables(ctx)
+        ctx.tables["extraction"], ctx.tables["effects"], ctx.tables["pooled"], _, _ = synthesis_tables(ctx)
         facts = load_facts(ctx.evidence / "context_facts.csv")
         studies = studies_from_facts(Path(ctx.shared) / "evidence-facts" / "studies.jsonl")
         return build(ctx.tables, facts=facts, studies=studies)

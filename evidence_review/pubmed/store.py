@@ -45,7 +45,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS pulls (
     pull_id TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,                -- 'pull' or 'refresh'
+    kind TEXT NOT NULL,                -- 'pull', 'refresh', 'import' (a file) or a register's kinds
     query TEXT NOT NULL,
     resume_key TEXT NOT NULL,          -- same command -> same key -> resume the in-progress pull
     status TEXT NOT NULL,              -- 'in_progress' or 'complete'
@@ -279,6 +279,38 @@ class Store:
                       (file, sha256, n_bytes, len(records), fetched_utc, pull_id, batch_index))
         return IngestResult(new, updated, unchanged)
 
+    def add_import(self, pull: PullRow, *, file: str, sha256: str, n_bytes: int,
+                   new: Sequence[tuple[str, dict]], matched: Sequence[str]) -> None:
+        """Record an imported file as one complete pull, in one transaction.
+
+        ``new`` = (store key, record) pairs to add (key = PMID, or ``import:<hash>`` for a record
+        without one); ``matched`` = keys of records already in the store that the file also holds:
+        they become members of the import (so the import lists every record of its file) and are
+        left unchanged.
+        """
+        keys = [k for k, _ in new]
+        with self.transaction() as c:
+            c.execute("INSERT INTO pulls VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                      (pull.pull_id, pull.kind, pull.query, pull.resume_key, "complete", pull.started_utc,
+                       pull.completed_utc or pull.started_utc, len(new) + len(matched), pull.snapshot_dir, None,
+                       json.dumps(pull.info, sort_keys=True)))
+            c.execute("INSERT INTO batches VALUES (?,?,?,?,?,?,?,?)",
+                      (pull.pull_id, 0, json.dumps(keys), file, sha256, n_bytes, len(new), pull.started_utc))
+            for key, rec in new:
+                if c.execute("SELECT 1 FROM records WHERE pmid=?", (key,)).fetchone():
+                    raise EvidenceReviewError(f"import: record {key} is already in the store")
+                h = content_hash(rec)
+                data = json.dumps({k: rec.get(k) for k in RECORD_COLUMNS}, ensure_ascii=False, default=str)
+                version = _int_or_none(rec.get("version"))
+                c.execute("INSERT OR IGNORE INTO record_versions VALUES (?,?,?,?,?)", (key, h, version, data,
+                                                                                       pull.pull_id))
+                c.execute("INSERT INTO records VALUES (?,?,?,?,?,?,0)", (key, version, h, data, pull.pull_id,
+                                                                         pull.pull_id))
+                c.execute("INSERT OR IGNORE INTO pull_members VALUES (?,?,?,0)", (pull.pull_id, key, h))
+            for key in matched:
+                c.execute("INSERT OR IGNORE INTO pull_members (pull_id, pmid, content_hash) "
+                          "SELECT ?, pmid, content_hash FROM records WHERE pmid=?", (pull.pull_id, key))
+
     def fill_unfetched_members(self, pull_id: str) -> int:
         """Point members a refresh did not fetch at the record version the store already holds."""
         with self.transaction() as c:
@@ -314,15 +346,21 @@ class Store:
 
     def records_frame(self, *, include_withdrawn: bool = False) -> pd.DataFrame:
         """The current records table (RECORD_COLUMNS, sorted by PMID)."""
-        sql = "SELECT data FROM records" + ("" if include_withdrawn else " WHERE withdrawn=0")
+        sql = "SELECT data FROM records" + ("" if include_withdrawn else " WHERE withdrawn=0") + " ORDER BY pmid"
         return _frame(json.loads(r[0]) for r in self.conn.execute(sql))
+
+    def record_keys(self) -> list[tuple[str, dict]]:
+        """(store key, record) for every record, withdrawn ones too (so an import never re-adds a key): the
+        key is the PMID, or ``import:<hash>`` for an imported record without one (``pmid`` field empty)."""
+        rows = self.conn.execute("SELECT pmid, data FROM records ORDER BY pmid")
+        return [(r[0], json.loads(r[1])) for r in rows]
 
     def pull_records(self, pull_id: str) -> pd.DataFrame:
         """The records exactly as a past pull saw them (its members at their version then)."""
         self.get_pull(pull_id)
         rows = self.conn.execute(
             "SELECT v.data FROM pull_members m JOIN record_versions v "
-            "ON v.pmid=m.pmid AND v.content_hash=m.content_hash WHERE m.pull_id=?", (pull_id,))
+            "ON v.pmid=m.pmid AND v.content_hash=m.content_hash WHERE m.pull_id=? ORDER BY m.pmid", (pull_id,))
         return _frame(json.loads(r[0]) for r in rows)
 
     def pulls_frame(self) -> pd.DataFrame:

@@ -79,3 +79,53 @@ def rob_html(ctx: "ReportContext", html_table: Callable[..., str]) -> list[str]:
             parts.append(f'<figure><img class="fig rob" id="{stem}" alt="risk of bias {stem.replace("_", " ")}" '
                          f'src="{_svg_uri(p)}"><figcaption>{stem}</figcaption></figure>')
     return parts
+
+
+SWIM_VIEW_COLS = ("group", "study_id", "design", "outcome", "timepoint", "n", "effect", "direction",
+                  "interval_excludes_null", "risk_of_bias")
+
+
+def _synthesis_parts(ctx: "ReportContext") -> tuple[str, pd.DataFrame, pd.DataFrame, pd.DataFrame] | None:
+    audit = ctx.tables.get("comparability")
+    sw = ctx.tables.get("swim")
+    if audit is None or sw is None:
+        return None
+    pooled = int(audit["pooled"].astype(bool).sum())
+    lead = (f"{len(audit)} comparability rules in the topic file; {pooled} passed. "
+            + ("Nothing met the rules for pooling, so there is no meta-analysis; the results are synthesised "
+               "without meta-analysis (SWiM) by direction of effect below. " if pooled == 0 else "")
+            + "Intervals: exact (Clopper-Pearson) for single proportions, Newcombe hybrid score for risk "
+              "differences, Wald for standardised mean differences and changes.")
+    rules = audit[["analysis", "role", "k_selected", "pooled", "reason"]]
+    tests = ctx.tables.get("swim_sign_tests", pd.DataFrame())
+    return lead, rules, sw[list(SWIM_VIEW_COLS)], tests
+
+
+def synthesis_md(ctx: "ReportContext", md_table: Callable[[pd.DataFrame], str]) -> list[str]:
+    parts = _synthesis_parts(ctx)
+    if parts is None:
+        return []
+    lead, rules, sw, tests = parts
+    out = [lead, "", md_table(rules), "", "### Synthesis without meta-analysis (SWiM): OCD symptoms", "", md_table(sw), ""]
+    if not tests.empty:
+        out += ["Sign test by direction of effect (two-sided exact binomial):", "", md_table(tests), ""]
+    fig = ctx.facts.get("swim_figure")
+    if fig and (ctx.figures_dir / f"{fig}.svg").is_file():
+        out += [f"![{fig}](figures/{fig}.svg)", ""]
+    return out
+
+
+def synthesis_html(ctx: "ReportContext", html_table: Callable[..., str]) -> list[str]:
+    parts = _synthesis_parts(ctx)
+    if parts is None:
+        return []
+    lead, rules, sw, tests = parts
+    out = [f"<p>{html.escape(lead)}</p>", html_table(rules, table_id="comparability-table"),
+           '<h3 id="swim">Synthesis without meta-analysis (SWiM): OCD symptoms</h3>', html_table(sw, table_id="swim-table")]
+    if not tests.empty:
+        out += ["<p>Sign test by direction of effect (two-sided exact binomial):</p>",
+                html_table(tests, table_id="sign-test-table")]
+    fig = ctx.facts.get("swim_figure")
+    if fig and (ctx.figures_dir / f"{fig}.svg").is_file():
+        out.append(f'<img class="fig" id="{fig}" alt="effect direction plot" src="{_svg_uri(ctx.figures_dir / (fig + ".svg"))}">')
+    return out

@@ -251,6 +251,7 @@ def render_markdown(ctx: "ReportContext", g: dict, studies: pd.DataFrame, pooled
     out += ["## Studies", "", md_table(studies) if not studies.empty else "_no studies_", ""]
     out += review_sections.rob_md(ctx, md_table)
     out += ["## Pooled results", "", md_table(pooled) if not pooled.empty else "_nothing pooled_", ""]
+    out += review_sections.synthesis_md(ctx, md_table)
     out += [f"![{s}](figures/{s}.svg)" for s in forest] + [""]
     vc = claims["verdict"].value_counts().reindex(list(VERDICTS), fill_value=0)
     out += ["## Claims versus evidence", "",
@@ -396,7 +397,8 @@ def render_html(ctx, g, studies, pooled, claims, forest_paths: dict[str, Path], 
                if prisma_svg is not None else []),
              '<h2 id="studies">Studies</h2>', html_table(studies, table_id="study-table") if not studies.empty else "<p>no studies</p>",
              *review_sections.rob_html(ctx, html_table),
-             '<h2 id="pooled">Pooled results</h2>', html_table(pooled, table_id="pooled-table") if not pooled.empty else "<p>nothing pooled</p>"]
+             '<h2 id="pooled">Pooled results</h2>', html_table(pooled, table_id="pooled-table") if not pooled.empty else "<p>nothing pooled</p>",
+             *review_sections.synthesis_html(ctx, html_table)]
     for stem, p in forest_paths.items():
         parts.append(f'<figure><img class="fig forest" id="{e(stem)}" alt="forest plot {e(stem)}" src="{_svg_uri(p)}">'
                      f"<figcaption>{e(stem)}</figcaption></figure>")

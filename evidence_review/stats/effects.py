@@ -22,7 +22,7 @@ Zero cells (2x2 tables and single proportions) follow metafor's ``add``/``to`` a
 ``"if0all"`` to every table when any has a zero, ``"none"`` never.
 
 :func:`escalc` is the vectorised front door: ``escalc("RR", df)`` returns a frame with ``yi, vi``.
-Intervals: :func:`ci_normal` (analysis scale), :func:`clopper_pearson`, :func:`wilson`;
+Intervals: :func:`ci_normal` (analysis scale), :func:`clopper_pearson`, :func:`wilson`, :func:`newcombe_rd`;
 back-transforms: :func:`back_transform` (exp, inverse logit, inverse Freeman-Tukey with the harmonic-mean n).
 """
 
@@ -344,6 +344,20 @@ def wilson(xi, ni, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     centre = (p + z**2 / (2 * ni)) / (1 + z**2 / ni)
     half = z * np.sqrt(p * (1 - p) / ni + z**2 / (4 * ni**2)) / (1 + z**2 / ni)
     return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+
+
+def newcombe_rd(ai, bi, ci, di, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Newcombe's hybrid score interval (method 10, 1998) for the risk difference ai/(ai+bi) - ci/(ci+di).
+
+    Why: built from the two Wilson intervals, it needs no zero-cell correction and stays inside
+    [-1, 1], where the Wald interval collapses or overshoots with a 0/n arm."""
+    ai, bi, ci, di = map(_arr, (ai, bi, ci, di))
+    n1, n2 = ai + bi, ci + di
+    p1, p2 = ai / n1, ci / n2
+    l1, u1 = wilson(ai, n1, level)
+    l2, u2 = wilson(ci, n2, level)
+    d = p1 - p2
+    return d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -28,7 +28,8 @@ def _display(measure: str, values, ni=None) -> np.ndarray:
 def forest_plot(labels: Sequence[str], yi: Sequence[float], vi: Sequence[float], measure: str,
                 result: MetaResult | None = None, title: str = "", ni: Sequence[float] | None = None,
                 xlabel: str | None = None, footnote: str = "", level: float = 0.95,
-                fitted: Sequence[Sequence[float]] | None = None) -> "plt.Figure":
+                fitted: Sequence[Sequence[float]] | None = None,
+                display: tuple[Sequence[float], Sequence[float], Sequence[float]] | None = None) -> "plt.Figure":
     """Draw one forest plot and return the figure (caller saves it).
 
     ``result`` adds the pooled diamond, the prediction interval bar and study weights; without it
@@ -45,6 +46,8 @@ def forest_plot(labels: Sequence[str], yi: Sequence[float], vi: Sequence[float],
     est_d = _display(measure, y, n_arr)
     lo_d = _display(measure, lo, n_arr)
     hi_d = _display(measure, hi, n_arr)
+    if display is not None:
+        est_d, lo_d, hi_d = (np.asarray(v, dtype=float) for v in display)
     k = len(y)
     rows = k + (2 if result is not None else 0)
     fig, ax = plt.subplots(figsize=(9.0, 1.2 + 0.42 * rows))

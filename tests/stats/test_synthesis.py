@@ -29,7 +29,9 @@ def test_stage_fills_context_and_writes_files(ran):
     for name in ("extraction", "effects", "pooled"):
         assert name in ran.tables
     assert (ran.tables_dir / "effects.csv").exists() and (ran.tables_dir / "pooled.csv").exists()
-    assert ran.facts["forest_plots"] == ["forest_ybocs_response_week1", "forest_ybocs_response_by_study"]
+    assert ran.facts["forest_plots"] == ["forest_ybocs_response_by_study"]  # nothing passes a pooling rule
+    for name in ("comparability", "swim", "swim_sign_tests"):
+        assert (ran.tables_dir / f"{name}.csv").exists() and name in ran.tables
     for stem in ran.facts["forest_plots"]:
         for ext in ("png", "svg"):
             assert (ran.figures_dir / f"{stem}.{ext}").stat().st_size > 1000
@@ -69,33 +71,6 @@ def test_known_study_values(ran):
     assert bloch["exact_ci_low"] == 0 and bloch["exact_ci_high"] == pytest.approx(1 - 0.025 ** 0.1)
     ish = eff.loc["ishimuro2025_pediatric:cybocs_change:d14"]
     assert ish["yi"] < 0 and ish["sens_ci_low"] < ish["ci_low"] and ish["sens_ci_high"] > ish["ci_high"]
-
-
-def test_pooled_only_comparable_single_arm_rows(ran):
-    pooled = ran.tables["pooled"]
-    assert set(pooled["analysis"]) == {"ybocs_response_week1"}
-    primary = pooled[pooled["primary"]].iloc[0]
-    assert primary["measure"] == "PLO" and primary["method"] == "REML" and primary["k"] == 2
-    assert primary["study_ids"] == "rodriguez2013_rct; bloch2012_openlabel"
-    assert primary["events"] == 4 and primary["n_total"] == 18
-    # no RCT contrast, other threshold, undefined improvement or unknown timepoint in any pool
-    ids = "; ".join(pooled["comparison_ids"])
-    for excluded in ("ket_vs_saline", "ybocs_response25", "ybocs_response35", "improved", "wk12"):
-        assert excluded not in ids
-    # the pooled numbers are meta.rma applied to the selected rows
-    y, v = effects.proportion("PLO", [4, 0], [8, 10])
-    r = meta.rma(y, v, method="REML", measure="PLO")
-    assert primary["estimate"] == pytest.approx(r.estimate) and primary["back_estimate"] == pytest.approx(r.back["estimate"])
-    assert 0 <= primary["back_ci_low"] <= primary["back_estimate"] <= primary["back_ci_high"] <= 1
-    assert "at least 10" in primary["egger"]
-    assert (pooled["tau2"] >= 0).all() and pooled["i2"].between(0, 100).all()
-
-
-def test_analysis_with_one_study_is_skipped():
-    table = extraction.load()
-    spec = synthesis.PooledAnalysis("t25", "t", "Y-BOCS response", "single_group", 25, 7, (("PLO", "z"),), "REML", "r")
-    pooled, details = synthesis.pool(table, (spec,))
-    assert pooled.empty and details["t25"]["pooled"] is False and "fewer than 2" in details["t25"]["reason"]
 
 
 def test_outputs_are_byte_identical_on_rerun(tmp_path):
