@@ -21,6 +21,7 @@ from evidence_review.errors import InputError
 # name -> "module:function". Order matters.
 STAGES: dict[str, str] = {
     "records": "evidence_review.review.screening:report_stage",   # snapshot -> designs -> screening -> PRISMA
+    "registers": "evidence_review.review.registers:report_stage",  # registrations -> register stream, non-publication
     "risk_of_bias": "evidence_review.review.risk_of_bias:report_stage",  # curated RoB table -> overall, plots
     "effects": "evidence_review.stats.synthesis:report_stage",    # extraction -> effects -> pooled -> forest plots
     "claims": "evidence_review.claims.verdicts:report_stage",      # claims registry -> verdicts
@@ -46,7 +47,17 @@ class ReportContext:
 
     def __post_init__(self) -> None:
         if self.topic_path is None:
-            self.topic_path = self.evidence / "topics" / "ketamine_ocd.toml"
+            self.topic_path = paths.default_topic()
+        self._topic: Any = None
+
+    @property
+    def topic(self) -> Any:
+        """The loaded topic (review.topic.Topic), read once; a broken file is an error, not a default."""
+        if self._topic is None:
+            from evidence_review.review.topic import load_topic
+
+            self._topic = load_topic(self.topic_path)
+        return self._topic
 
     @property
     def tables_dir(self) -> Path:

@@ -58,9 +58,10 @@ def load_evidence_base() -> EvidenceBase:
         ctx = ReportContext(reports=Path(tmp))
         resolve("records")(ctx)
         ctx.tables["extraction"], ctx.tables["effects"], ctx.tables["pooled"], _, _ = synthesis_tables(ctx)
-        facts = load_facts(ctx.evidence / "context_facts.csv")
-        studies = studies_from_facts(Path(ctx.shared) / "evidence-facts" / "studies.jsonl")
-        return build(ctx.tables, facts=facts, studies=studies)
+        topic = ctx.topic
+        facts = load_facts(topic.files.context_facts, topic)
+        studies = studies_from_facts(topic.files.studies)
+        return build(ctx.tables, facts=facts, studies=studies, topic=topic)
 
 
 def audit_text(text: str, eb: EvidenceBase, source: str = "page") -> pd.DataFrame:
@@ -79,7 +80,7 @@ def audit_text(text: str, eb: EvidenceBase, source: str = "page") -> pd.DataFram
             key = tuple(spec[k] for k in _SPEC_KEYS)
             if key not in cache:
                 claim = {"claim_id": row["unit_id"], "seed_file": source, "quote": unit.text, **spec}
-                cache[key] = (judge(claim, eb), _rule_label(claim))
+                cache[key] = (judge(claim, eb), _rule_label(claim, eb.topic))
             v, rule = cache[key]
             row.update(category=spec["category"], scope=spec["scope"], rule=rule, verdict=v.verdict,
                        certainty=v.certainty, studies=MULTI_SEP.join(v.studies), context_facts=MULTI_SEP.join(v.facts),

@@ -29,6 +29,7 @@ from evidence_review import paths
 from evidence_review.errors import InputError
 from evidence_review.review.snapshot import read_jsonl
 from evidence_review.review.studies import count_once as _count_once
+from evidence_review.review.topic import Topic, load_topic
 from evidence_review.tables import read_csv_strict
 
 RCT_DESIGNS = frozenset({"rct_parallel", "rct_crossover"})
@@ -37,17 +38,15 @@ PRIMARY_DESIGNS = CONTROLLED_DESIGNS | {
     "open_label_single_arm", "case_series", "case_report", "retrospective_chart_review",
 }
 DESIGN_ALIASES = {"retrospective": "retrospective_chart_review"}
-SYMPTOM_SCALES_LOWER_BETTER = re.compile(r"y-?bocs|cy-?bocs|vas|madrs|hdrs|ham-?d|caps|pcl|ies", re.IGNORECASE)
-# Clinical OCD outcomes of OCD studies: everything except adverse events and depression measures.
-NON_OCD_OUTCOME = re.compile(r"adverse event|depress|madrs|hdrs|dissociation|psychosis|withdrawal", re.IGNORECASE)
 HIGHER_IS_BETTER = re.compile(r"respon|remission|improvement", re.IGNORECASE)
 
 FACT_COLUMNS: tuple[str, ...] = (
     "fact_id", "topic", "key", "statement", "value", "value_low", "value_high", "unit",
     "numerator", "denominator", "n", "design", "study_id", "source",
 )
-FACT_TOPICS = frozenset({"regulatory", "depression", "ptsd", "citation", "safety", "ocd_harms", "ocd_timing",
-                         "pharmacology", "practice"})
+# Fact topics every review has; a topic file adds '<condition>_harms', '<condition>_timing' and its context
+# conditions (see fact_topics).
+GENERIC_FACT_TOPICS = frozenset({"regulatory", "citation", "safety", "pharmacology", "practice"})
 # practice facts: what guidance asks of how ketamine is given. key = the practices a source covers, joined
 # by '+'; value = expected (guidance asks for it) | against (guidance warns against it) | rationale (data
 # on the time course of effects that explains a practice; listed, never graded as guidance).
@@ -71,6 +70,7 @@ class EvidenceBase:
     known_ids: frozenset[str] = field(default_factory=frozenset)
     # the synthesis stage's pooled analyses (ctx.tables["pooled"]): only comparable studies are pooled there
     pooled: pd.DataFrame = field(default_factory=pd.DataFrame)
+    topic: Topic = field(default_factory=lambda: default_topic())
 
     _rows: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
 
@@ -82,20 +82,33 @@ class EvidenceBase:
         return dict(self._rows[key])
 
 
+def default_topic() -> Topic:
+    """The project's default topic (evidence/topics/default), for callers that name none."""
+    return load_topic(paths.default_topic())
+
+
+def fact_topics(topic: Topic) -> frozenset[str]:
+    """The fact topics a context-facts table may use under this review topic."""
+    code = topic.condition.code
+    return GENERIC_FACT_TOPICS | {f"{code}_harms", f"{code}_timing"} | set(topic.context.conditions)
+
+
 # --------------------------------------------------------------------------------- context facts
 
-def load_facts(path: str | Path | None = None) -> pd.DataFrame:
+def load_facts(path: str | Path | None = None, topic: Topic | None = None) -> pd.DataFrame:
     """Read and validate ``evidence/context_facts.csv`` (bad cells -> InputError with row and field)."""
     path = Path(path) if path is not None else paths.evidence_dir() / "context_facts.csv"
     df = read_csv_strict(path, FACT_COLUMNS)
+    allowed = fact_topics(topic or default_topic())
     seen = set()
     for i, rec in enumerate(df.to_dict("records")):
         row = i + 2
         if not re.match(r"^[a-z0-9_]+$", rec["fact_id"]) or rec["fact_id"] in seen:
             raise InputError(f"bad or duplicate fact_id '{rec['fact_id']}'", file=path, row=row, field="fact_id")
         seen.add(rec["fact_id"])
-        if rec["topic"] not in FACT_TOPICS:
-            raise InputError(f"unknown topic '{rec['topic']}'", file=path, row=row, field="topic")
+        if rec["topic"] not in allowed:
+            raise InputError(f"unknown topic '{rec['topic']}' (known: {', '.join(sorted(allowed))})", file=path, row=row,
+                             field="topic")
         if rec["topic"] == "practice" and rec["value"] not in PRACTICE_VALUES:
             raise InputError(f"practice value '{rec['value']}' must be one of {', '.join(sorted(PRACTICE_VALUES))}",
                              file=path, row=row, field="value")
@@ -121,11 +134,12 @@ def _first_int(value: Any) -> int | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return int(value)
     if isinstance(value, dict):
-        for key in ("total", "completed", "first_phase_ketamine"):
+        for key in ("total", "completed"):
             if isinstance(value.get(key), (int, float)):
-                if key == "first_phase_ketamine":
-                    return int(value["first_phase_ketamine"]) + int(value.get("first_phase_saline") or 0)
                 return int(value[key])
+        first = [v for k, v in value.items() if k.startswith("first_phase_") and isinstance(v, (int, float))]
+        if first:  # a crossover's first period: its arms together are the people randomized
+            return int(sum(first))
         nums = [v for v in value.values() if isinstance(v, (int, float)) and not isinstance(v, bool)]
         return int(max(nums)) if nums else None
     m = re.search(r"\d+", str(value))
@@ -288,7 +302,7 @@ def _fmt(x: float | None) -> str:
     return "" if x is None else f"{x:g}"
 
 
-def finding_from_row(rec: dict, effect: dict | None = None) -> dict:
+def finding_from_row(rec: dict, effect: dict | None = None, response_fraction: float = 0.35) -> dict:
     """Work out direction, numbers and a one-line summary for one extraction row.
 
     Direction conventions: responders - more responders with ketamine; symptom scales (Y-BOCS,
@@ -329,8 +343,8 @@ def finding_from_row(rec: dict, effect: dict | None = None) -> dict:
         post, pre = g("m1i"), g("m2i")
         sig = None if ci_low is None else (ci_low > 0 or ci_high < 0)
         drop = (pre - post) / pre if pre else 0.0
-        # a fall counts as benefit when its CI excludes zero, or (no CI) when it reaches the 35% response level
-        fav = post < pre and (sig if sig is not None else drop >= 0.35)
+        # a fall counts as benefit when its CI excludes zero, or (no CI) when it reaches the response level
+        fav = post < pre and (sig if sig is not None else drop >= response_fraction)
         out.update(kind="pre_post", pre=pre, post=post, k_n=g("ni"), favours=fav, significant=sig,
                    summary=f"{rec.get('scale') or rec.get('outcome')} {pre:g} -> {post:g}{when} (n={_fmt(g('ni'))})")
     else:
@@ -351,30 +365,32 @@ def finding_from_row(rec: dict, effect: dict | None = None) -> dict:
     return out
 
 
-def findings_from_extraction(extraction: pd.DataFrame | None, effects: pd.DataFrame | None = None) -> pd.DataFrame:
+def findings_from_extraction(extraction: pd.DataFrame | None, effects: pd.DataFrame | None = None,
+                             response_fraction: float = 0.35) -> pd.DataFrame:
     """One finding per extraction row; CIs come from the effects table when it has the row."""
     if extraction is None or extraction.empty:
         return pd.DataFrame(columns=FINDING_COLUMNS)
     eff_by_id: dict[str, dict] = {}
     if effects is not None and not effects.empty and "comparison_id" in effects.columns:
         eff_by_id = {str(r["comparison_id"]): r for r in effects.to_dict("records")}
-    rows = [finding_from_row(rec, eff_by_id.get(str(rec.get("comparison_id"))))
+    rows = [finding_from_row(rec, eff_by_id.get(str(rec.get("comparison_id"))), response_fraction)
             for rec in extraction.to_dict("records")]
     df = pd.DataFrame(rows, columns=FINDING_COLUMNS)
     return df.sort_values(["study_id", "hours", "comparison_id"], kind="mergesort", na_position="last").reset_index(drop=True)
 
 
-def findings_from_timing(facts: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
-    """Timing facts (topic ocd_timing) as findings, so onset/durability rules see them like rows."""
+def findings_from_timing(facts: pd.DataFrame, studies: pd.DataFrame, topic: Topic | None = None) -> pd.DataFrame:
+    """Timing facts (topic '<condition>_timing') as findings, so onset/durability rules see them like rows."""
+    topic = topic or default_topic()
     rows = []
-    for rec in facts[facts["topic"] == "ocd_timing"].to_dict("records"):
+    for rec in facts[facts["topic"] == f"{topic.condition.code}_timing"].to_dict("records"):
         fav, sig = TIMING_KEYS.get(rec["key"], (None, None))
         design = studies.at[rec["study_id"], "design"] if rec["study_id"] in studies.index else rec["design"]
         out = {k: None for k in FINDING_COLUMNS}
         hours = float(rec["value"])
         k_ev, k_n = _f(rec["numerator"]), _f(rec["denominator"])
         counts = f" {k_ev:g}/{k_n:g}" if k_ev is not None and k_n is not None else ""
-        out.update(study_id=rec["study_id"], comparison_id=rec["fact_id"], outcome="OCD symptoms (timing)",
+        out.update(study_id=rec["study_id"], comparison_id=rec["fact_id"], outcome=f"{topic.condition.label} symptoms (timing)",
                    timepoint=f"{hours:g} h", hours=hours, hours_from=hours, controlled=design in CONTROLLED_DESIGNS, kind="timing",
                    favours=fav, significant=sig, source=rec["source"],
                    summary=f"{rec['key'].replace('_', ' ')} {hours:g} h{counts} [{rec['fact_id']}]")
@@ -383,14 +399,15 @@ def findings_from_timing(facts: pd.DataFrame, studies: pd.DataFrame) -> pd.DataF
 
 
 def build(tables: dict[str, pd.DataFrame], facts: pd.DataFrame | None = None,
-          studies: pd.DataFrame | None = None) -> EvidenceBase:
+          studies: pd.DataFrame | None = None, topic: Topic | None = None) -> EvidenceBase:
     """Assemble the evidence base from the pipeline's tables (records, extraction, effects)."""
-    studies = studies if studies is not None else studies_from_facts()
+    topic = topic or default_topic()
+    studies = studies if studies is not None else studies_from_facts(topic.files.studies if topic.files else None)
     studies = merge_records(studies, tables.get("records"))
     studies = _n_from_extraction(studies, tables.get("extraction"))
-    facts = facts if facts is not None else load_facts()
-    findings = findings_from_extraction(tables.get("extraction"), tables.get("effects"))
-    timing = findings_from_timing(facts, studies)
+    facts = facts if facts is not None else load_facts(topic.files.context_facts if topic.files else None, topic)
+    findings = findings_from_extraction(tables.get("extraction"), tables.get("effects"), topic.outcome.response_threshold)
+    timing = findings_from_timing(facts, studies, topic)
     if not timing.empty:
         findings = pd.concat([findings, timing], ignore_index=True) if not findings.empty else timing
         findings = findings.sort_values(["study_id", "hours", "comparison_id"], kind="mergesort",
@@ -400,7 +417,7 @@ def build(tables: dict[str, pd.DataFrame], facts: pd.DataFrame | None = None,
         known |= set(tables["records"]["study_id"].astype(str))
     pooled = tables.get("pooled")
     return EvidenceBase(studies=studies, findings=findings, facts=facts, known_ids=frozenset(known),
-                        pooled=pooled if pooled is not None else pd.DataFrame())
+                        pooled=pooled if pooled is not None else pd.DataFrame(), topic=topic)
 
 
 def count_once(studies: pd.DataFrame, ids: Any = None) -> dict[str, Any]:

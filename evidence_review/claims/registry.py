@@ -20,14 +20,22 @@ from pathlib import Path
 
 import pandas as pd
 
+from evidence_review import paths
 from evidence_review.errors import InputError
+from evidence_review.review.topic import Topic, load_topic
 from evidence_review.tables import read_csv_strict
 
 CATEGORIES: tuple[str, ...] = (
     "onset", "efficacy", "durability", "safety", "population", "protocol",
     "mechanism", "regulatory", "evidence_base", "other",
 )
-SCOPES: tuple[str, ...] = ("ocd", "ptsd", "depression", "general")
+
+
+def scopes(topic: Topic) -> tuple[str, ...]:
+    """A claim is about the review's condition, one of its context conditions, or nothing specific."""
+    return (topic.condition.code, *topic.context.conditions, "general")
+
+
 RULES: tuple[str, ...] = (
     "regulatory", "efficacy", "onset", "durability", "relapse", "population_compare", "safety_rate",
     "safety_transient", "ae_reported", "protocol", "comparative", "mechanism", "evidence_count",
@@ -48,8 +56,9 @@ def normalize(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def load_registry(path: str | Path, seeds: str | Path) -> pd.DataFrame:
+def load_registry(path: str | Path, seeds: str | Path, topic: Topic | None = None) -> pd.DataFrame:
     """Read and validate the claims registry; any bad cell raises InputError naming file, row, field."""
+    topic = topic or load_topic(paths.default_topic())
     path, seeds = Path(path), Path(seeds)
     df = read_csv_strict(path, REGISTRY_COLUMNS)
     pages: dict[str, str] = {}
@@ -62,7 +71,7 @@ def load_registry(path: str | Path, seeds: str | Path) -> pd.DataFrame:
         if cid in seen:
             raise InputError(f"duplicate claim_id '{cid}'", file=path, row=row, field="claim_id")
         seen.add(cid)
-        for col, allowed in (("category", CATEGORIES), ("scope", SCOPES), ("rule", RULES)):
+        for col, allowed in (("category", CATEGORIES), ("scope", scopes(topic)), ("rule", RULES)):
             if rec[col] not in allowed:
                 raise InputError(f"unknown {col} '{rec[col]}' (allowed: {', '.join(allowed)})",
                                  file=path, row=row, field=col)

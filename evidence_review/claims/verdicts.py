@@ -47,7 +47,6 @@ The main job's "claims" stage is :func:`report_stage`.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -56,6 +55,8 @@ from evidence_review.claims import registry as claims_mod
 from evidence_review.claims.evidence_base import (
     EvidenceBase,
     build,
+    load_facts,
+    studies_from_facts,
 )
 from evidence_review.claims.rules import RULES
 from evidence_review.claims.rules.common import (  # noqa: F401 (re-exported)
@@ -65,6 +66,7 @@ from evidence_review.claims.rules.common import (  # noqa: F401 (re-exported)
     apply_hierarchy,
 )
 from evidence_review.errors import EvidenceReviewError
+from evidence_review.review.topic import Topic
 from evidence_review.tables import MULTI_SEP, write_table
 
 CLAIMS_COLUMNS: tuple[str, ...] = (
@@ -73,29 +75,20 @@ CLAIMS_COLUMNS: tuple[str, ...] = (
 )
 
 
-# Rules that read OCD studies, and the context rule that tests the same thing for a depression or PTSD claim.
-SCOPE_ROUTES: dict[str, dict[str, str]] = {
-    "depression": {"onset": "context_onset", "efficacy": "context_efficacy"},
-    "ptsd": {"onset": "context_onset", "efficacy": "context_efficacy", "durability": "context_durability"},
-}
-
-
-CONTEXT_CONDITIONS = re.compile(r"^(depression|ptsd)")
-
-
-def route(claim: dict) -> dict:
-    """A depression- or PTSD-scope claim is tested against the depression/PTSD context facts, never
-    against OCD studies: its OCD-study rule is swapped for the matching context rule (the claimed
-    condition defaults to the scope)."""
-    target = SCOPE_ROUTES.get(claim.get("scope") or "", {}).get(claim["rule"])
+def route(claim: dict, topic: Topic) -> dict:
+    """A claim about one of the topic's context conditions is tested against that condition's context
+    facts, never against studies of the review's condition: the topic's routes swap its rule for the
+    matching context rule (the claimed condition defaults to the scope)."""
+    target = topic.context.routes.get(claim.get("scope") or "", {}).get(claim["rule"])
     if not target:
         return claim
     claimed = str(claim.get("claimed") or "")
-    return {**claim, "rule": target, "claimed": claimed if CONTEXT_CONDITIONS.match(claimed) else claim["scope"]}
+    named = any(claimed.startswith(c) for c in topic.context.conditions)
+    return {**claim, "rule": target, "claimed": claimed if named else claim["scope"]}
 
 
 def judge(claim: dict, eb: EvidenceBase) -> Verdict:
-    claim = route(claim)
+    claim = route(claim, eb.topic)
     v = apply_hierarchy(RULES[claim["rule"]](claim, eb))
     unknown = [s for s in v.studies if s not in eb.known_ids]
     if unknown:  # a verdict may only cite studies that exist in the evidence tables
@@ -112,41 +105,32 @@ def judge_all(registry: pd.DataFrame, eb: EvidenceBase) -> pd.DataFrame:
             "claim_id": claim["claim_id"], "seed_file": claim["seed_file"], "quote": claim["quote"],
             "category": claim["category"], "scope": claim["scope"], "verdict": v.verdict, "certainty": v.certainty,
             "studies": MULTI_SEP.join(v.studies), "context_facts": MULTI_SEP.join(v.facts), "reason": v.reason,
-            "downgrades": MULTI_SEP.join(v.downgrades), "rule": _rule_label(claim),
+            "downgrades": MULTI_SEP.join(v.downgrades), "rule": _rule_label(claim, eb.topic),
         })
     return pd.DataFrame(rows, columns=CLAIMS_COLUMNS)
 
 
-def _rule_label(claim: dict) -> str:
-    routed = route(claim)["rule"]
+def _rule_label(claim: dict, topic: Topic) -> str:
+    routed = route(claim, topic)["rule"]
     return claim["rule"] if routed == claim["rule"] else f"{claim['rule']}->{routed}"
 
 
 def registry_path(ctx) -> Path:
-    """The topic file names the registry; fall back to evidence/claims.csv."""
-    if ctx.topic_path is None or not Path(ctx.topic_path).is_file():
-        return ctx.evidence / "claims.csv"
-    from evidence_review.review.topic import (
-        load_topic,  # a broken topic file is an error, not a silent default
-    )
-    p = Path(load_topic(ctx.topic_path).claims_file)
+    """The topic file names the registry (relative to the project root unless absolute)."""
+    p = Path(ctx.topic.claims_file)
     return p if p.is_absolute() else ctx.root / p
 
 
 def report_stage(ctx) -> None:
     """Pipeline stage 'claims': registry + evidence tables -> reports/tables/claims.csv."""
-    registry = claims_mod.load_registry(registry_path(ctx), Path(ctx.shared) / "seeds")
-    from evidence_review.claims.evidence_base import load_facts, studies_from_facts
-    facts = load_facts(ctx.evidence / "context_facts.csv")
-    studies = studies_from_facts(Path(ctx.shared) / "evidence-facts" / "studies.jsonl")
-    eb = build(ctx.tables, facts=facts, studies=studies)
+    topic = ctx.topic
+    registry = claims_mod.load_registry(registry_path(ctx), topic.files.pages, topic=topic)
+    facts = load_facts(topic.files.context_facts, topic)
+    studies = studies_from_facts(topic.files.studies)
+    eb = build(ctx.tables, facts=facts, studies=studies, topic=topic)
     out = judge_all(registry, eb)
     path = write_table(out, ctx.tables_dir / "claims.csv")
     ctx.written.append(path)
     ctx.tables["claims"] = out
     ctx.tables["claim_registry"] = registry
     ctx.facts["evidence_base"] = eb
-
-
-if set(RULES) != set(claims_mod.RULES):  # pragma: no cover - a programming error caught at import
-    raise ImportError("claims.RULES and verdicts.RULES must list the same rules")

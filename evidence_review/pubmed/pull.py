@@ -21,8 +21,8 @@ import contextlib
 import datetime as dt
 import gzip
 import hashlib
-import itertools
 import importlib.metadata
+import itertools
 import logging
 import platform
 import sys
@@ -32,8 +32,8 @@ from typing import Iterator, Sequence
 
 from evidence_review import __version__
 from evidence_review.atomic import atomic_write_bytes, atomic_write_text
-from evidence_review.pubmed.client import TOOL, EntrezClient, FullSearch, redact
 from evidence_review.errors import EvidenceReviewError, InputError
+from evidence_review.pubmed.client import TOOL, EntrezClient, FullSearch, redact
 from evidence_review.pubmed.store import BatchRow, PullRow, Store
 
 log = logging.getLogger(__name__)

@@ -161,8 +161,8 @@ class SyntheticRecord:
 # ----------------------------------------------------------------------------------------------
 _SYLL = ("ka", "zo", "ri", "ven", "tal", "mo", "xi", "dre", "lu", "per", "sa", "no", "quin", "ter",
          "bel", "fa", "gro", "hu", "ja", "pli", "sor", "tu", "vy", "wen", "ol", "am", "ex", "is")
-_VOCAB = ("trial", "ketamine", "infusion", "response", "symptoms", "patients", "adults", "placebo",
-          "controlled", "randomized", "obsessive", "compulsive", "disorder", "depression", "anxiety",
+_VOCAB = ("trial", "zorvane", "infusion", "response", "symptoms", "patients", "adults", "placebo",
+          "controlled", "randomized", "glimmering", "drift", "disorder", "lowness", "anxiety",
           "outcomes", "dose", "single", "repeated", "effects", "rapid", "durable", "cohort", "review",
           "safety", "tolerability", "week", "follow-up", "scale", "severity", "measures", "clinical",
           "receptor", "glutamate", "treatment", "resistant", "open-label", "pilot", "study", "analysis")
@@ -176,8 +176,8 @@ _COLLECTIVE = ("Synthetic Trials Collaborative Group", "Network for Zorvan Resea
 _PUBTYPES = ("Journal Article", "Randomized Controlled Trial", "Clinical Trial", "Review",
              "Case Reports", "Letter", "Comment", "Meta-Analysis", "Systematic Review",
              "Multicenter Study", "Observational Study", "Editorial")
-_MESH = ("Humans", "Adult", "Female", "Male", "Ketamine", "Obsessive-Compulsive Disorder",
-         "Depressive Disorder, Treatment-Resistant", "Treatment Outcome", "Double-Blind Method",
+_MESH = ("Humans", "Adult", "Female", "Male", "Zorvane", "Glimmering Drift Disorder",
+         "Lowness Disorder, Treatment-Resistant", "Treatment Outcome", "Double-Blind Method",
          "Administration, Intravenous", "Anxiety", "Brain", "Receptors, N-Methyl-D-Aspartate",
          "Middle Aged", "Young Adult", "Excitatory Amino Acid Antagonists")
 _QUALIFIERS = ("drug therapy", "therapeutic use", "administration & dosage", "adverse effects",

@@ -74,7 +74,7 @@ def current_state(ctx: Any) -> dict[str, Any]:
 def _curated_facts_ids(ctx: Any) -> set[str]:
     from evidence_review.stats.synthesis import known_study_ids
 
-    return known_study_ids(ctx.shared) or set()
+    return known_study_ids(studies_file=ctx.topic.files.studies) or set()
 
 
 def compare(before: dict[str, Any] | None, now: dict[str, Any], curated_ids: set[str],

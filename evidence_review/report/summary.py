@@ -25,9 +25,9 @@ import pandas as pd  # noqa: E402
 from evidence_review import __version__  # noqa: E402
 from evidence_review.atomic import atomic_write_text  # noqa: E402
 from evidence_review.claims.evidence_base import PRIMARY_DESIGNS, RCT_DESIGNS, count_once  # noqa: E402
-from evidence_review.figures import save_figure  # noqa: E402
-from evidence_review.report import review_sections  # noqa: E402
+from evidence_review.report import registers_section, review_sections  # noqa: E402
 from evidence_review.claims.verdicts import VERDICTS  # noqa: E402
+from evidence_review.figures import save_figure  # noqa: E402
 
 if TYPE_CHECKING:  # pragma: no cover
     from evidence_review.pipeline import ReportContext
@@ -240,7 +240,7 @@ CLAIM_COLS = ("claim_id", "scope", "quote", "verdict", "certainty", "studies", "
 
 def render_markdown(ctx: "ReportContext", g: dict, studies: pd.DataFrame, pooled: pd.DataFrame, claims: pd.DataFrame,
                     forest: list[str], topic: Any, vers: dict[str, str]) -> str:
-    out = ["# Ketamine and OCD: clinic claims against the published evidence", ""]
+    out = [f"# {ctx.topic.report_title}", ""]
     out += changes_lines(ctx.facts.get("changes"))
     out += ["## Evidence at a glance", "",
             f"- Records: **{g['source']}**; records identified {g['identified']}, screened {g['screened']}, "
@@ -249,6 +249,7 @@ def render_markdown(ctx: "ReportContext", g: dict, studies: pd.DataFrame, pooled
             md_table(pd.DataFrame({"design": g["by_design"].index, "studies": g["by_design"].values})), "",
             *(["![PRISMA flow](figures/prisma.svg)", ""] if (ctx.figures_dir / "prisma.svg").is_file() else [])]
     out += ["## Studies", "", md_table(studies) if not studies.empty else "_no studies_", ""]
+    out += registers_section.registers_md(ctx, md_table)
     out += review_sections.rob_md(ctx, md_table)
     out += ["## Pooled results", "", md_table(pooled) if not pooled.empty else "_nothing pooled_", ""]
     out += review_sections.synthesis_md(ctx, md_table)
@@ -385,8 +386,8 @@ def render_html(ctx, g, studies, pooled, claims, forest_paths: dict[str, Path], 
                 prisma_svg: Path | None = None) -> str:
     e = html.escape
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-             "<title>Ketamine and OCD: clinic claims against the evidence</title>", f"<style>{CSS}</style></head><body>",
-             "<h1>Ketamine and OCD: clinic claims against the published evidence</h1>",
+             f"<title>{e(ctx.topic.report_title)}</title>", f"<style>{CSS}</style></head><body>",
+             f"<h1>{e(ctx.topic.report_title)}</h1>",
              *changes_html(changes_lines(ctx.facts.get("changes"))),
              '<h2 id="glance">Evidence at a glance</h2>',
              f"<p>Records: <b>{e(str(g['source']))}</b>; records identified {e(str(g['identified']))}, "
@@ -396,6 +397,7 @@ def render_html(ctx, g, studies, pooled, claims, forest_paths: dict[str, Path], 
              *([f'<img class="fig" id="prisma" alt="PRISMA flow diagram" src="{_svg_uri(prisma_svg)}">']
                if prisma_svg is not None else []),
              '<h2 id="studies">Studies</h2>', html_table(studies, table_id="study-table") if not studies.empty else "<p>no studies</p>",
+             *registers_section.registers_html(ctx, html_table),
              *review_sections.rob_html(ctx, html_table),
              '<h2 id="pooled">Pooled results</h2>', html_table(pooled, table_id="pooled-table") if not pooled.empty else "<p>nothing pooled</p>",
              *review_sections.synthesis_html(ctx, html_table)]
@@ -433,10 +435,7 @@ def report_stage(ctx: "ReportContext") -> None:
     if claims is None:
         from evidence_review.errors import EvidenceReviewError
         raise EvidenceReviewError("summary needs the claims stage's table (run the pipeline from the start)")
-    topic = None  # without a topic file the report still renders; the query line says so
-    if ctx.topic_path is not None and Path(ctx.topic_path).is_file():
-        from evidence_review.review.topic import load_topic
-        topic = load_topic(ctx.topic_path)
+    topic = ctx.topic
     studies = study_table(ctx)
     g = glance(ctx, studies)
     pooled = pooled_view(ctx.tables.get("pooled"))

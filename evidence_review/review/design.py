@@ -59,7 +59,7 @@ def _has(text: str, *patterns: str) -> str | None:
 
 
 _NONHUMAN = (r"mice\b", r"mouse\b", r"rats?\b", r"rodents?\b", r"murine", r"marble[- ]burying", r"knockout",
-             r"sapap3", r"zebrafish", r"in vitro", r"ocd-like", r"animal models?", r"monkeys?\b", r"primates?\b")
+             r"sapap3", r"zebrafish", r"in vitro", r"[a-z]+-like behaviou?rs?", r"animal models?", r"monkeys?\b", r"primates?\b")
 _CROSSOVER = (r"cross[- ]?over",)
 _RANDOMIZED = (r"randomi[sz]ed", r"randomly assigned", r"randomi[sz]ation")
 _OPEN = (r"open[- ]label", r"open trial", r"single[- ]arm", r"uncontrolled")

@@ -263,7 +263,7 @@ def report_stage(ctx: "ReportContext") -> None:
     from evidence_review.review import rob_plots  # plotting only when the stage runs
     from evidence_review.tables import write_table
 
-    path = ctx.evidence / "risk_of_bias.csv"
+    path = ctx.topic.files.risk_of_bias
     table = load(path, included_study_ids(ctx.tables.get("records")))
     ov = overall(table)
     out = output_table(table, ov)

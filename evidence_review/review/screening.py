@@ -14,6 +14,8 @@ title/abstract (visible from the record alone)
 full text (needs the report or registry entry)
   6. trial registrations: the registry entry is not a results report; when a paper in the snapshot carries
      the same NCT id it is "registration of an included report" (PRISMA counts the study via the paper);
+     otherwise the register stream (``review.registers``) classifies it. Registrations are counted in
+     PRISMA's register stream, not in the database counts here;
   7. a design the rules cannot place ("other") is excluded until a reviewer decides;
   8. no clinical outcome - only checked when an abstract exists (snapshot abstracts are empty, so the
      reviewer's decisions file carries this judgement there, e.g. an imaging-only substudy).
@@ -80,18 +82,19 @@ def screen_record(rec: Mapping[str, Any], design: str, topic: Topic) -> ScreenRe
     if design == "letter_comment":
         return ScreenResult(False, TA, "letter/comment without patient data", "letter or comment without original patient data")
     if not _matches(text, inc.condition_terms):
-        return ScreenResult(False, TA, "population not OCD", "population: no OCD or obsessive-compulsive symptoms named")
+        label = topic.condition.label
+        return ScreenResult(False, TA, f"population not {label}", f"population: no {label} or its symptoms named")
     if not _matches(text, inc.intervention_terms):
-        return ScreenResult(False, TA, "intervention not ketamine", "intervention: ketamine/esketamine not named")
+        drug = topic.intervention_label
+        return ScreenResult(False, TA, f"intervention not {drug}", f"intervention: {'/'.join(inc.intervention_terms[:2])} not named")
     if design == "trial_registration":
         linked = str(rec.get("linked_study_id") or "")
         if linked:
             return ScreenResult(False, FT, "registration of an included report",
                                 f"trial registration of the trial reported in {linked} (counted through that report)")
-        posted = str(rec.get("results_posted") or "")
-        extra = "; registry says results were posted but they are not in the snapshot" if posted == "yes" else ""
-        return ScreenResult(False, FT, "registration without results report",
-                            f"trial registration without a published results report{extra}")
+        return ScreenResult(False, FT, "registration (register stream)",
+                            "trial registration without a report in the snapshot: classified in the register stream "
+                            "(ongoing / awaiting classification / non-publication, tables/registrations.csv)")
     if design == "other":
         return ScreenResult(False, FT, "design not identified", "design could not be identified as a primary clinical study")
     abstract = str(rec.get("abstract") or "")
@@ -257,8 +260,8 @@ def prisma_figure(counts: Mapping[str, Any]):
         ident = [f"Records identified by other methods (n = {counts['identified']})",
                  "  compiled evidence facts; no database search run"]
     ident += [f"  {k} (n = {v})" for k, v in by_source.items()]
-    if counts.get("identified_registrations"):
-        ident.append(f"  of which trial registrations (n = {counts['identified_registrations']})")
+    if counts.get("identified_registers"):
+        ident.append(f"Registers (n = {counts['identified_registers']}): own stream (prisma_registers)")
     left, right, w_left, w_right = 0.3, 5.6, 4.6, 4.2
     ax.text(0.3, 9.8, f"PRISMA 2020 flow ({how.get('label') or 'offline snapshot'})", fontsize=11, weight="bold",
             va="center")
@@ -312,25 +315,23 @@ def run_records(ctx: Any) -> Any:
 
     store = getattr(ctx, "store", None)
     if store is None:
-        return sources.offline(ctx.evidence)
-    return sources.from_store(Path(store), getattr(ctx, "pull_id", None), ctx.evidence)
+        return sources.offline(ctx.topic.files.snapshot)
+    return sources.from_store(Path(store), getattr(ctx, "pull_id", None), ctx.topic.files.snapshot)
 
 
 def build_run(ctx: Any) -> tuple[pd.DataFrame, dict[str, Any], Any, dict[str, Any]]:
     """records + designs + screening (no files written): (table, prisma, RunRecords, design agreement)."""
-    from evidence_review.review.topic import load_topic
-
-    topic = load_topic(ctx.topic_path)
+    topic = ctx.topic
     run = run_records(ctx)
     records = run.records
-    labels, agreement = design_mod.label_records(records, ctx.evidence / "design_overrides.csv")
+    labels, agreement = design_mod.label_records(records, topic.files.design_overrides)
     cols = ["design", "design_confidence", "design_reason", "design_source", "design_auto"]
     extra = ["design_confidence_auto", "design_reason_auto"]
     table = records.merge(labels[["study_id", *cols, *extra]], on="study_id", how="left", validate="one_to_one")
-    links_path = ctx.evidence / "study_links.csv"
+    links_path = topic.files.study_links
     links = studies_mod.load_links(links_path, records) if links_path.exists() else None
     table = studies_mod.add_study_columns(table, links, links_path)
-    decisions_path = ctx.evidence / "screening_decisions.csv"
+    decisions_path = topic.files.screening_decisions
     decisions = load_decisions(decisions_path, records) if decisions_path.exists() else None
     screened = screen_frame(table, topic, decisions)
     table = table.merge(screened, on="study_id", how="left", validate="one_to_one")
@@ -367,9 +368,16 @@ def stream_prisma(table: pd.DataFrame, run: Any) -> dict[str, Any]:
     if ident["kind"] == "snapshot":
         counts = run.manifest.get("counts", {})
         by_source = {Path(s["file"]).name: int(s["entries"]) for s in run.manifest.get("sources", [])}
-        prisma = prisma_counts(table, int(counts.get("identified", len(table))),
-                               int(counts.get("duplicates_removed", 0)), by_source)
-        prisma["identified_registrations"] = int(counts.get("trial_registrations", 0))
+        # Registrations are PRISMA's register stream (review.registers), not database records: take their
+        # rows and the source entries merged into them out of this stream's counts.
+        is_reg = table["key_source"].isin(["nct", "registry"])
+        reg_entries = [str(x).split(":")[0] for v in table.loc[is_reg, "sources"] for x in design_mod.as_list(v)]
+        for name in reg_entries:
+            by_source[name] = by_source.get(name, 0) - 1
+        prisma = prisma_counts(table[~is_reg], int(counts.get("identified", len(table))) - len(reg_entries),
+                               int(counts.get("duplicates_removed", 0)) - (len(reg_entries) - int(is_reg.sum())),
+                               by_source)
+        prisma["identified_registers"] = int(is_reg.sum())
         prisma["identification"] = ident
         return prisma
     db = table[table["stream"] == "databases"]

@@ -31,7 +31,8 @@ from evidence_review import paths
 from evidence_review.atomic import atomic_write_text
 from evidence_review.errors import InputError
 from evidence_review.pubmed.schema import MULTI_VALUED, RECORD_COLUMNS
-from evidence_review.tables import MULTI_SEP, read_csv_strict, write_table
+from evidence_review.review.topic import Topic, load_topic
+from evidence_review.tables import MULTI_SEP, write_table
 
 COMPILED = "2026-11-21"  # date the evidence facts were compiled (their README); fixed so builds are reproducible
 SOURCE_FILES = ("studies.jsonl", "bibliography.jsonl")
@@ -170,7 +171,7 @@ def _results_posted(text: str) -> str:
     low = _s(text).lower()
     if low.startswith("yes"):
         return "yes"
-    if low.startswith("no"):
+    if re.match(r"no\b", low):  # "no", "no (results pending)" - but not "not determined"
         return "no"
     if low.startswith(("uncertain", "conflicting", "unclear")):
         return "unclear"
@@ -328,15 +329,23 @@ def _union(lists: list[list[str]]) -> list[str]:
     return out
 
 
-def _slug_id(e: _Entry, taken: set[str]) -> str:
+_STOP_WORDS = frozenset({"a", "an", "and", "the", "of", "in", "for", "with", "on", "to", "by", "disorder", "disorders",
+                         "treatment", "s"})
+
+
+def topic_stop_words(topic: Topic) -> frozenset[str]:
+    """Words every record of the topic shares (its drug and condition terms), useless in an id."""
+    terms = [*topic.inclusion.intervention_terms, *topic.inclusion.condition_terms, topic.condition.code]
+    return _STOP_WORDS | {w for t in terms for w in re.findall(r"[a-z0-9]+", t.lower())}
+
+
+def _slug_id(e: _Entry, taken: set[str], stop: frozenset[str] = _STOP_WORDS) -> str:
     """<lastname><year>_<three title words>, e.g. mills1998_behaviour_eating_disorders."""
     author = unicodedata.normalize("NFKD", e.first_author).encode("ascii", "ignore").decode()
     parts = author.split()
     if len(parts) > 1 and parts[-1].isupper():
         parts = parts[:-1]  # drop initials
     last = re.sub(r"[^a-z]", "", "".join(parts).lower()) or "anon"
-    stop = {"a", "an", "and", "the", "of", "in", "for", "with", "on", "to", "by", "ketamine", "obsessive",
-            "compulsive", "disorder", "disorders", "ocd", "treatment", "s"}
     words = [w for w in _norm_title(e.title).split() if w not in stop and not w.isdigit()][:3]
     base = f"{last}{e.year if e.year is not None else 'nd'}_{'_'.join(words) or 'record'}"
     sid, n = base, 2
@@ -345,7 +354,8 @@ def _slug_id(e: _Entry, taken: set[str]) -> str:
     return sid
 
 
-def _merge(members: list[_Entry], file_of: dict[str, Path], taken: set[str]) -> tuple[dict[str, Any], bool]:
+def _merge(members: list[_Entry], file_of: dict[str, Path], taken: set[str],
+           stop: frozenset[str] = _STOP_WORDS) -> tuple[dict[str, Any], bool]:
     """One snapshot row from a group of duplicate entries (studies.jsonl facts first)."""
     members = sorted(members, key=lambda e: (SOURCE_FILES.index(e.source), e.line))
     studies = [e for e in members if e.record_id]
@@ -361,7 +371,7 @@ def _merge(members: list[_Entry], file_of: dict[str, Path], taken: set[str]) -> 
     g = {name: _first([getattr(e, name) for e in members]) for name in (
         "pmid", "doi", "pmcid", "nct_id", "other_registry_id", "first_author", "year", "journal", "title",
         "registry_status", "results_posted", "source_url")}
-    study_id = studies[0].record_id if studies else _slug_id(members[0], taken)
+    study_id = studies[0].record_id if studies else _slug_id(members[0], taken, stop)
     if study_id in taken:
         raise InputError(f"duplicate study id {study_id!r}", file=file_of[members[0].source], row=members[0].line,
                          field="record_id")
@@ -406,9 +416,11 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def build_snapshot(facts_dir: str | Path | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
+def build_snapshot(facts_dir: str | Path | None = None, topic: Topic | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Records frame (lists for multi-valued fields) and manifest, built from the evidence facts."""
     facts_dir = Path(facts_dir) if facts_dir is not None else paths.evidence_facts_dir()
+    topic = topic or load_topic(paths.default_topic())
+    stop = topic_stop_words(topic)
     files = {name: facts_dir / name for name in SOURCE_FILES}
     entries: list[_Entry] = []
     per_file: dict[str, int] = {}
@@ -424,7 +436,7 @@ def build_snapshot(facts_dir: str | Path | None = None) -> tuple[pd.DataFrame, d
     rows, merged, truncated_mesh = [], [], []
     # studies ids are claimed first so a bibliography slug can never take one
     for members, _kinds in groups:
-        row, truncated = _merge(members, files, taken_ids | (taken - {m.record_id for m in members}))
+        row, truncated = _merge(members, files, taken_ids | (taken - {m.record_id for m in members}), stop)
         taken_ids.add(row["study_id"])
         rows.append(row)
         if len(members) > 1:
@@ -445,7 +457,7 @@ def build_snapshot(facts_dir: str | Path | None = None) -> tuple[pd.DataFrame, d
 
     identified = sum(per_file.values())
     manifest: dict[str, Any] = {
-        "snapshot": "ketamine_ocd offline evidence snapshot",
+        "snapshot": f"{topic.name} offline evidence snapshot",
         "compiled": COMPILED,
         "how_compiled": (
             "Built by scripts/build_snapshot.py from the evidence facts (compiled by a reviewer from stored copies of "
@@ -499,10 +511,11 @@ def frame_to_csv_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_snapshot(out_dir: str | Path, facts_dir: str | Path | None = None) -> tuple[Path, Path]:
+def write_snapshot(out_dir: str | Path, facts_dir: str | Path | None = None,
+                   topic: Topic | None = None) -> tuple[Path, Path]:
     """Build and write ``records.csv`` and ``manifest.json`` (byte-identical for identical facts)."""
     out_dir = Path(out_dir)
-    df, manifest = build_snapshot(facts_dir)
+    df, manifest = build_snapshot(facts_dir, topic)
     records = write_table(frame_to_csv_frame(df), out_dir / "records.csv")
     man = out_dir / "manifest.json"
     atomic_write_text(man, json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n")

@@ -38,8 +38,7 @@ class RunRecords:
     record_hashes: dict[str, str] = field(default_factory=dict)  # pmid -> content hash (store runs)
 
 
-def offline(evidence: Path) -> RunRecords:
-    snap = evidence / "snapshot"
+def offline(snap: Path) -> RunRecords:
     records = snapshot.load_records(snap / "records.csv")
     manifest = snapshot.load_manifest(snap / "manifest.json")
     counts = manifest.get("counts", {})
@@ -60,7 +59,7 @@ def offline(evidence: Path) -> RunRecords:
     return RunRecords(records.assign(**{STREAM_COLUMN: "other_methods", "curated": True}), ident, manifest)
 
 
-def from_store(store_dir: Path, pull_id: str | None, evidence: Path) -> RunRecords:
+def from_store(store_dir: Path, pull_id: str | None, snap: Path) -> RunRecords:
     from evidence_review.pubmed.store import Store, content_hash
     from evidence_review.review.records_frame import from_store as load_pull
 
@@ -70,7 +69,6 @@ def from_store(store_dir: Path, pull_id: str | None, evidence: Path) -> RunRecor
                                          "AND content_hash IS NOT NULL", (pull.pull_id,)).fetchall())
     if not hashes:  # older stores: recompute from the record fields
         hashes = {str(r["pmid"]): content_hash(r) for r in pulled.to_dict("records")}
-    snap = evidence / "snapshot"
     curated = snapshot.load_records(snap / "records.csv") if (snap / "records.csv").is_file() else \
         conform(pd.DataFrame(columns=list(snapshot.RECORD_COLUMNS)))
     manifest = snapshot.load_manifest(snap / "manifest.json") if (snap / "manifest.json").is_file() else {}

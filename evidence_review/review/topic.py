@@ -9,11 +9,13 @@ once, naming the file, line and field, instead of silently widening or narrowing
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
-import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 from evidence_review.errors import InputError
 
@@ -35,12 +37,55 @@ class Inclusion:
 
 @dataclass(frozen=True)
 class Outcome:
-    """The outcome of interest and how a responder is defined (e.g. >= 35% Y-BOCS reduction)."""
+    """The outcome of interest and how a responder is defined (e.g. >= 35% fall on the primary scale)."""
 
     measure: str
     description: str
     response_threshold: float
     response_definition: str
+    response_direction: str = "decrease"  # a responder's score falls (symptom scales) or rises
+    scales: tuple[str, ...] = ()  # every scale of the condition; measure is the primary one
+    lower_is_better: str = ""  # regex: outcome names on which a fall is a benefit
+    other_outcomes: str = ""  # regex: outcomes of condition studies that are not the condition's own
+
+    @property
+    def threshold_percent(self) -> float:
+        """The response threshold as the percent change the extraction table records (35.0 for 0.35)."""
+        return round(self.response_threshold * 100, 6)
+
+
+@dataclass(frozen=True)
+class Condition:
+    """The review's condition as the curated tables and the reports name it."""
+
+    code: str  # label in curated tables: populations ('<code>', '<code>_tr'), fact topics ('<code>_harms')
+    label: str  # how reports and reasons name it
+    synonyms: tuple[str, ...]  # a sentence naming one of these is about the condition (claim finder)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Other conditions a claim may be about; their claims go to context rules, never to condition studies."""
+
+    conditions: tuple[str, ...] = ()
+    synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    routes: dict[str, dict[str, str]] = field(default_factory=dict)  # condition -> {rule: context rule}
+    comorbid: tuple[str, ...] = ()  # named alongside the review's condition: a sentence naming both is about it
+
+
+@dataclass(frozen=True)
+class Files:
+    """Curated inputs of the review, resolved against the project root (``{shared}`` = the shared folder)."""
+
+    snapshot: Path
+    extraction: Path
+    design_overrides: Path
+    screening_decisions: Path
+    context_facts: Path
+    studies: Path
+    pages: Path
+    study_links: Path
+    risk_of_bias: Path
 
 
 @dataclass(frozen=True)
@@ -63,17 +108,30 @@ class Topic:
     outcome: Outcome
     claims_file: Path  # as written in the file (relative to the project root unless absolute)
     path: Path
+    report_title: str = ""
+    condition: Condition = Condition("condition", "the condition", ())
+    intervention_label: str = "the intervention"
+    indirect_forms: dict[str, str] = field(default_factory=dict)  # drug form -> why it is indirect evidence
+    context: Context = field(default_factory=Context)
+    files: Files | None = None
+    vocabulary: dict[str, dict[str, Any]] = field(default_factory=dict)  # rule vocabularies (regexes by key)
     registers: RegisterSearch | None = None  # optional [registers] table
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def pubmed_date_range(self) -> tuple[str, str]:
         """(mindate, maxdate) in the YYYY/MM/DD form esearch expects."""
         return self.date_start.strftime("%Y/%m/%d"), self.date_end.strftime("%Y/%m/%d")
 
+    def vocab(self, name: str) -> dict[str, Any]:
+        """One rule vocabulary (e.g. 'comparators'); empty when the topic defines none."""
+        return self.vocabulary.get(name, {})
 
-# table -> key -> expected type ("str", "strs" = non-empty list of str, "date", "fraction")
+
+# table -> key -> expected type ("str", "strs" = non-empty list of str, "date", "fraction", "regex", "table",
+# "strs_table" = table of lists of str, "tables" = table of tables); a trailing "?" marks an optional key.
 _SCHEMA: dict[str, dict[str, str]] = {
-    "": {"name": "str", "title": "str", "query": "str", "claims_file": "str"},
+    "": {"name": "str", "title": "str", "query": "str", "claims_file": "str", "report_title": "str?"},
     "date_window": {"start": "date", "end": "date"},
     "inclusion": {
         "population": "str",
@@ -86,7 +144,23 @@ _SCHEMA: dict[str, dict[str, str]] = {
         "outcome_terms": "strs",
         "nonhuman_terms": "strs",
     },
-    "outcome": {"measure": "str", "description": "str", "response_threshold": "fraction", "response_definition": "str"},
+    "outcome": {"measure": "str", "description": "str", "response_threshold": "fraction", "response_definition": "str",
+                "response_direction": "direction?", "scales": "strs?", "lower_is_better": "regex?",
+                "other_outcomes": "regex?"},
+    "condition": {"code": "code?", "label": "str?", "synonyms": "strs?"},
+    "intervention": {"label": "str?", "indirect_forms": "table?"},
+    "context": {"conditions": "strs?", "synonyms": "strs_table?", "routes": "tables?", "comorbid": "strs?"},
+    "files": {"snapshot": "str?", "extraction": "str?", "design_overrides": "str?", "screening_decisions": "str?",
+              "context_facts": "str?", "studies": "str?", "pages": "str?", "study_links": "str?", "risk_of_bias": "str?"},
+    "vocabulary": {},  # free-form: one table per rule vocabulary
+}
+# Tables other stages own (validated where they are read).
+_FOREIGN_TABLES = frozenset({"registers", "comparators", "populations", "comparability_rules", "swim", "grade", "pico"})
+_DEFAULT_FILES = {
+    "snapshot": "evidence/snapshot", "extraction": "evidence/extraction.csv",
+    "design_overrides": "evidence/design_overrides.csv", "screening_decisions": "evidence/screening_decisions.csv",
+    "context_facts": "evidence/context_facts.csv", "studies": "{shared}/evidence-facts/studies.jsonl",
+    "pages": "{shared}/seeds", "study_links": "evidence/study_links.csv", "risk_of_bias": "evidence/risk_of_bias.csv",
 }
 
 
@@ -119,6 +193,26 @@ def _check(value: Any, kind: str) -> str | None:
     if kind == "fraction":
         ok = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 1
         return None if ok else "a number between 0 and 1 (e.g. 0.35 for 35%)"
+    if kind == "regex":
+        if not isinstance(value, str):
+            return "a regular expression in a string"
+        try:
+            re.compile(value)
+        except re.error as exc:
+            return f"a valid regular expression ({exc})"
+        return None
+    if kind == "code":
+        return None if isinstance(value, str) and re.fullmatch(r"[a-z][a-z0-9_]*", value) else "a lower-case code such as 'flu'"
+    if kind == "direction":
+        return None if value in ("decrease", "increase") else "'decrease' or 'increase'"
+    if kind == "table":
+        return None if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()) else "a table of strings"
+    if kind == "strs_table":
+        ok = isinstance(value, dict) and all(_check(v, "strs") is None for v in value.values())
+        return None if ok else "a table of lists of strings"
+    if kind == "tables":
+        ok = isinstance(value, dict) and all(isinstance(v, dict) for v in value.values())
+        return None if ok else "a table of tables"
     raise ValueError(kind)  # pragma: no cover - schema typo
 
 
@@ -137,37 +231,99 @@ def load_topic(path: str | Path) -> Topic:
         m = re.search(r"line (\d+)", str(exc))
         raise InputError(f"malformed TOML: {exc}", file=path, row=int(m.group(1)) if m else None) from exc
 
-    values: dict[str, dict[str, Any]] = {}
-    for table, keys in _SCHEMA.items():
-        section = data if table == "" else data.get(table)
-        if not isinstance(section, dict):
-            raise InputError(f"missing table [{table}]", file=path, row=_line_of(text, table, None), field=table)
-        values[table] = {}
-        for key, kind in keys.items():
-            field = f"{table}.{key}" if table else key
-            if key not in section:
-                raise InputError("missing key", file=path, row=_line_of(text, table, None), field=field)
-            problem = _check(section[key], kind)
-            if problem:
-                raise InputError(
-                    f"expected {problem}, got {section[key]!r}", file=path, row=_line_of(text, table, key), field=field
-                )
-            values[table][key] = section[key]
+    values = _validated(data, text, path)
     top, window, inc, out = values[""], values["date_window"], values["inclusion"], values["outcome"]
     if window["start"] > window["end"]:
         raise InputError("start is after end", file=path, row=_line_of(text, "date_window", "start"), field="date_window.start")
+    cond, intervention, ctx, files = values["condition"], values["intervention"], values["context"], values["files"]
+    conditions = tuple(ctx.get("conditions", ()))
+    for key in ("synonyms", "routes", "comorbid"):
+        for c in ctx.get(key, {}):
+            if c not in conditions:
+                raise InputError(f"'{c}' is not one of context.conditions {list(conditions)}", file=path,
+                                 row=_line_of(text, f"context.{key}", None) or _line_of(text, "context", key),
+                                 field=f"context.{key}.{c}")
+    outcome_keys = {k: v for k, v in out.items()}
+    outcome_keys["response_threshold"] = float(out["response_threshold"])
+    if "scales" in outcome_keys:
+        outcome_keys["scales"] = tuple(outcome_keys["scales"])
     return Topic(
-        registers=_registers(data, text, path),
         name=top["name"],
         title=top["title"],
         query=" ".join(top["query"].split()),
         date_start=window["start"],
         date_end=window["end"],
         inclusion=Inclusion(**{k: tuple(v) if isinstance(v, list) else v for k, v in inc.items()}),
-        outcome=Outcome(**{k: float(v) if k == "response_threshold" else v for k, v in out.items()}),
+        outcome=Outcome(**outcome_keys),
         claims_file=Path(top["claims_file"]),
         path=path,
+        report_title=top.get("report_title") or top["title"],
+        condition=Condition(code=cond.get("code", "condition"), label=cond.get("label", cond.get("code", "the condition")),
+                            synonyms=tuple(cond.get("synonyms", ()))),
+        intervention_label=intervention.get("label", "the intervention"),
+        indirect_forms=dict(intervention.get("indirect_forms", {})),
+        context=Context(conditions=conditions,
+                        synonyms={k: tuple(v) for k, v in ctx.get("synonyms", {}).items()},
+                        routes={k: dict(v) for k, v in ctx.get("routes", {}).items()},
+                        comorbid=tuple(ctx.get("comorbid", ()))),
+        files=_files(files),
+        vocabulary={k: v for k, v in data.get("vocabulary", {}).items() if isinstance(v, dict)},
+        registers=_registers(data, text, path),
+        raw=data,
     )
+
+
+def _files(given: dict[str, str]) -> Files:
+    """Resolve curated file locations: relative to the project root; ``{shared}`` is the shared folder."""
+    from evidence_review import paths
+
+    out = {}
+    for key, default in _DEFAULT_FILES.items():
+        text = given.get(key, default)
+        if text.startswith("{shared}"):
+            p = paths.shared_dir() / text[len("{shared}"):].lstrip("/")
+        else:
+            p = Path(text)
+            p = p if p.is_absolute() else paths.project_root() / p
+        out[key] = p
+    return Files(**out)
+
+
+def _validated(data: dict[str, Any], text: str, path: Path) -> dict[str, dict[str, Any]]:
+    """Every table and key checked against the schema: unknown ones are errors with a 'did you mean'."""
+    for key, value in data.items():
+        if key in _SCHEMA or key in _FOREIGN_TABLES or key in _SCHEMA[""]:
+            continue
+        hint = difflib.get_close_matches(key, [*_SCHEMA, *_SCHEMA[""], *_FOREIGN_TABLES], n=1)
+        raise InputError(f"unknown key '{key}'" + (f" (did you mean '{hint[0]}'?)" if hint else ""), file=path,
+                         row=_line_of(text, key, None) or _line_of(text, "", key), field=key)
+    values: dict[str, dict[str, Any]] = {}
+    for table, keys in _SCHEMA.items():
+        required = table in ("", "date_window", "inclusion", "outcome")
+        section = data if table == "" else data.get(table, None if required else {})
+        if not isinstance(section, dict):
+            raise InputError(f"missing table [{table}]", file=path, row=_line_of(text, table, None), field=table)
+        if table not in ("", "vocabulary"):
+            for key in section:
+                if key not in keys:
+                    hint = difflib.get_close_matches(key, list(keys), n=1)
+                    raise InputError(f"unknown key '{key}'" + (f" (did you mean '{hint[0]}'?)" if hint else ""),
+                                     file=path, row=_line_of(text, table, key), field=f"{table}.{key}")
+        values[table] = {}
+        for key, kind in keys.items():
+            optional = kind.endswith("?")
+            kind = kind.rstrip("?")
+            field_name = f"{table}.{key}" if table else key
+            if key not in section:
+                if optional:
+                    continue
+                raise InputError("missing key", file=path, row=_line_of(text, table, None), field=field_name)
+            problem = _check(section[key], kind)
+            if problem:
+                raise InputError(f"expected {problem}, got {section[key]!r}", file=path,
+                                 row=_line_of(text, table, key), field=field_name)
+            values[table][key] = section[key]
+    return values
 
 
 def _registers(data: dict[str, Any], text: str, path: Path) -> RegisterSearch | None:

@@ -31,8 +31,8 @@ import pandas as pd
 from scipy import stats
 
 from evidence_review import paths
-from evidence_review.stats import effects
 from evidence_review.errors import InputError
+from evidence_review.stats import effects
 from evidence_review.tables import read_csv_strict
 
 DESIGNS: frozenset[str] = frozenset({

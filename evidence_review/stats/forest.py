@@ -14,8 +14,8 @@ from typing import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from evidence_review.stats import effects
 from evidence_review.figures import save_figure
+from evidence_review.stats import effects
 from evidence_review.stats.meta import MetaResult
 
 NULL_VALUE = {"RR": 1.0, "OR": 1.0, "RD": 0.0, "SMD": 0.0, "MD": 0.0, "SMCR": 0.0, "SMCC": 0.0, "GEN": 0.0}

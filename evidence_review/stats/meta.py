@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from evidence_review.stats import effects
 from evidence_review.errors import EvidenceReviewError, InputError
+from evidence_review.stats import effects
 
 METHODS: tuple[str, ...] = ("FE", "DL", "REML", "PM")
 TESTS: tuple[str, ...] = ("z", "knha")

@@ -14,7 +14,6 @@ standardised mean differences and changes (``ci_method`` names it on every row).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,9 +21,9 @@ import numpy as np
 import pandas as pd
 
 from evidence_review import paths
+from evidence_review.errors import InputError
 from evidence_review.stats import comparability, effects, extraction, forest, meta, swim
 from evidence_review.stats.comparability import ComparabilityRule
-from evidence_review.errors import InputError
 from evidence_review.tables import write_table
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -47,9 +46,10 @@ POOLED_COLUMNS: tuple[str, ...] = (
 )
 
 
-def known_study_ids(shared: Path | None = None) -> set[str] | None:
-    """record_ids of human studies in the evidence facts, or None when the facts are not at hand."""
-    path = (shared / "evidence-facts" if shared else paths.evidence_facts_dir()) / "studies.jsonl"
+def known_study_ids(shared: Path | None = None, studies_file: Path | None = None) -> set[str] | None:
+    """record_ids of human studies in the evidence facts (the topic's studies file, else the shared
+    folder's), or None when the facts are not at hand."""
+    path = studies_file or (shared / "evidence-facts" if shared else paths.evidence_facts_dir()) / "studies.jsonl"
     if not path.exists():
         return None
     ids = set()
@@ -274,16 +274,17 @@ def synthesis_tables(ctx: "ReportContext") -> tuple[pd.DataFrame, pd.DataFrame, 
     """Validated extraction, effects, pooled analyses, pooling details and the comparability audit,
     without writing or plotting: what the "effects" stage computes, for callers that need the tables
     only (e.g. ``audit``)."""
-    ids = known_study_ids(ctx.shared)
+    ids = known_study_ids(studies_file=ctx.topic.files.studies)
+    extraction_file = ctx.topic.files.extraction
     inclusion = records_inclusion(ctx.tables.get("records"))
     if ids is not None:  # studies a search found and a reviewer included can be extracted too
         ids = ids | {s for s, inc in inclusion.items() if inc}
     excluded = [s for s, inc in inclusion.items() if not inc]
-    table = extraction.load(ctx.evidence / "extraction.csv", known_study_ids=ids)
+    table = extraction.load(extraction_file, known_study_ids=ids)
     for i, sid in enumerate(table["study_id"]):
         if sid in excluded:
             raise InputError(f"study '{sid}' is excluded by screening but has extraction rows",
-                             file=ctx.evidence / "extraction.csv", row=i + 2, field="study_id")
+                             file=extraction_file, row=i + 2, field="study_id")
     eff = compute_effects(table, inclusion)
     rules, classes = comparability.load_rules(ctx.topic_path)
     populations = comparability.population_classes(ctx.shared / "evidence-facts" / "studies.jsonl", classes)

@@ -31,7 +31,7 @@ def r(title: str, abstract: str = "", **kw) -> dict:
     (r("Ketamine for compulsive eating"), "case_series", "title_abstract", "population"),
     (r("Memantine for obsessive-compulsive disorder"), "rct_parallel", "title_abstract", "intervention"),
     (r("Ketamine for OCD", linked_study_id="x2012"), "trial_registration", "full_text", "x2012"),
-    (r("Ketamine for OCD", results_posted="yes"), "trial_registration", "full_text", "results were posted"),
+    (r("Ketamine for OCD", results_posted="yes"), "trial_registration", "full_text", "register stream"),
     (r("Ketamine in OCD", "Prefrontal GABA rose after infusion; MRS spectra were acquired."), "rct_crossover",
      "full_text", "no clinical outcome"),
     (r("Ketamine in OCD"), "other", "full_text", "design"),
@@ -155,17 +155,15 @@ def test_report_stage_outputs(ctx: ReportContext, tmp_path: Path) -> None:
 
 
 def test_bad_decisions_file_stops_the_stage(tmp_path: Path) -> None:
-    evidence = tmp_path / "evidence"
-    (evidence / "topics").mkdir(parents=True)
-    src = paths.evidence_dir()
-    for name in ("topics/ketamine_ocd.toml", "design_overrides.csv"):
-        (evidence / name).write_bytes((src / name).read_bytes())
-    (evidence / "snapshot").mkdir()
-    for name in ("records.csv", "manifest.json"):
-        (evidence / "snapshot" / name).write_bytes((src / "snapshot" / name).read_bytes())
-    (evidence / "screening_decisions.csv").write_text(
-        "study_id,pmid,decision,stage,category,reviewer,reason\nno_such_study,,include,,,rev,why\n")
-    c = ReportContext(evidence=evidence, reports=tmp_path / "reports")
+    src = paths.evidence_dir() / "topics" / "ketamine_ocd.toml"
+    decisions = tmp_path / "screening_decisions.csv"
+    decisions.write_text("study_id,pmid,decision,stage,category,reviewer,reason\nno_such_study,,include,,,rev,why\n")
+    text = src.read_text(encoding="utf-8")
+    assert 'screening_decisions = "evidence/screening_decisions.csv"' in text
+    topic = tmp_path / "topic.toml"
+    topic.write_text(text.replace('screening_decisions = "evidence/screening_decisions.csv"',
+                                  f'screening_decisions = "{decisions.as_posix()}"'), encoding="utf-8")
+    c = ReportContext(topic_path=topic, reports=tmp_path / "reports")
     with pytest.raises(InputError) as err:
         build_records_table(c)
     assert err.value.row == 2 and err.value.field == "study_id"

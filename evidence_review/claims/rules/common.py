@@ -11,7 +11,6 @@ import pandas as pd
 
 from evidence_review.claims.evidence_base import (
     CONTROLLED_DESIGNS,
-    NON_OCD_OUTCOME,
     PRIMARY_DESIGNS,
     RCT_DESIGNS,
     EvidenceBase,
@@ -50,7 +49,7 @@ def grade(rct: bool, downgrades: Iterable[str]) -> tuple[str, list[str]]:
     return LEVELS[min(start + len(downs), len(LEVELS) - 1)], downs
 
 
-def _study_downgrades(eb: EvidenceBase, ids: list[str], claim_population: str) -> tuple[bool, list[str]]:
+def _study_downgrades(eb: EvidenceBase, ids: list[str]) -> tuple[bool, list[str]]:
     """Risk of bias, imprecision and indirectness of a set of studies (inconsistency is the rule's call)."""
     rows = [eb.study(s) for s in ids if eb.study(s)]
     if not rows:
@@ -76,9 +75,10 @@ def _study_downgrades(eb: EvidenceBase, ids: list[str], claim_population: str) -
     non_iv = sorted(s for s, rt in routes.items() if rt and not re.search(r"\bIV\b|intravenous|infusion", rt))
     if non_iv:
         indirect.append(f"route other than IV ({', '.join(non_iv)})")
-    esk = sorted(r["study_id"] for r in rows if "esketamine" in str(r.get("drug") or "").lower())
-    if esk:
-        indirect.append(f"esketamine, not racemic ketamine ({', '.join(esk)})")
+    for form, why in eb.topic.indirect_forms.items():
+        ids_form = sorted(r["study_id"] for r in rows if form.lower() in str(r.get("drug") or "").lower())
+        if ids_form:
+            indirect.append(f"{why} ({', '.join(ids_form)})")
     if indirect:
         downs.append("indirectness: " + "; ".join(indirect))
     return rct, downs
@@ -101,16 +101,27 @@ def _claimed_float(claim: dict, default: float = 0.0) -> float:
         return default
 
 
-def ocd_studies(eb: EvidenceBase, population: str) -> pd.DataFrame:
+def subpopulation(eb: EvidenceBase, population: str | None) -> str:
+    """'<condition>_tr' or 'tr' -> 'tr'; the condition's own code or nothing -> '' (everyone)."""
+    code = eb.topic.condition.code
+    if not population or population == code:
+        return ""
+    return population[len(code) + 1:] if population.startswith(code + "_") else population
+
+
+def condition_studies(eb: EvidenceBase, population: str | None = None) -> pd.DataFrame:
+    """Included primary studies of the review's condition, narrowed to a sub-population where asked:
+    tr (treatment-resistant), non_tr, repeated (three or more doses), adolescent."""
     s = eb.studies
     s = s[s["included"].astype(bool) & s["design"].isin(PRIMARY_DESIGNS)]
-    if population == "ocd_tr":
+    sub = subpopulation(eb, population)
+    if sub == "tr":
         s = s[s["treatment_resistant"].astype(bool)]
-    elif population == "ocd_non_tr":
+    elif sub == "non_tr":
         s = s[~s["treatment_resistant"].astype(bool)]
-    elif population == "ocd_repeated":
+    elif sub == "repeated":
         s = s[s.apply(_is_repeated, axis=1)]
-    elif population == "ocd_adolescent":
+    elif sub == "adolescent":
         s = s[s["adolescent"].astype(bool)]
     return s
 
@@ -121,12 +132,14 @@ def _is_repeated(row: pd.Series) -> bool:
     return bool((m and int(m.group(1)) >= 3) or re.search(r"repeated|sessions|maintenance|every other day|weekly|\d+ weeks", text))
 
 
-def ocd_findings(eb: EvidenceBase, population: str) -> pd.DataFrame:
+def condition_findings(eb: EvidenceBase, population: str | None = None) -> pd.DataFrame:
+    """Findings about the condition's own outcomes (not harms or other scales) in the population."""
     f = eb.findings
     if f.empty:
         return f
-    ids = set(ocd_studies(eb, population).index)
-    mask = f["study_id"].isin(ids) & ~f["outcome"].fillna("").astype(str).str.contains(NON_OCD_OUTCOME)
+    ids = set(condition_studies(eb, population).index)
+    mask = f["study_id"].isin(ids) & ~f["outcome"].fillna("").astype(str).str.contains(
+        eb.topic.outcome.other_outcomes or NEVER, case=False, regex=True)
     return f[mask]
 
 
@@ -203,16 +216,22 @@ def _num(v) -> float | None:
 NEVER = r"(?!x)x"  # a regex that matches nothing (not even the empty string)
 
 
-def evidence_scope(claim: dict) -> str:
-    """Which body of evidence a claim is about: 'ocd', 'depression', 'ptsd' (from the claim's scope,
-    else its test population) or the population itself (e.g. 'sud_ed', 'any')."""
-    if claim.get("scope") in ("depression", "ptsd"):
+def evidence_scope(claim: dict, eb: EvidenceBase) -> str:
+    """Which body of evidence a claim is about: the condition or a context condition (from the claim's
+    scope, else its test population) or the population itself (e.g. 'sud_ed', 'any')."""
+    topic = eb.topic
+    if claim.get("scope") in topic.context.conditions:
         return claim["scope"]
-    pop = str(claim.get("test_population") or "ocd")
-    for s in ("ocd", "depression", "ptsd"):
+    pop = str(claim.get("test_population") or topic.condition.code)
+    for s in (topic.condition.code, *topic.context.conditions):
         if pop.startswith(s):
             return s
     return pop
+
+
+def cond(eb: EvidenceBase) -> str:
+    """How reasons name the review's condition (e.g. 'OCD')."""
+    return eb.topic.condition.label
 
 def _ctx_num(eb: EvidenceBase, key: str) -> list[dict]:
     return _facts(eb, key=key).to_dict("records")

@@ -18,19 +18,11 @@ from evidence_review.claims.rules.common import (
     _num,
     _study_downgrades,
     _window,
+    cond,
     grade,
 )
 from evidence_review.claims.rules.documentary import _depression_trials
 from evidence_review.claims.rules.efficacy import rule_onset
-
-MECHANISM_MEASURES: dict[str, str] = {
-    "glutamate": r"Glx|glutamate",
-    "neurotransmitter": r"GABA|Glx|glutamate|serotonin|dopamine",
-    "neuroplasticity": r"plasticity|BDNF|synap|spine",
-    "neural_reset": r"connectivity|network|reset",
-    "hormones": r"hormone|cortisol|oxytocin",
-    "thought_patterns": r"cognitive flexibility|set-shifting",
-}
 
 
 def rule_mechanism(claim: dict, eb: EvidenceBase) -> Verdict:
@@ -47,7 +39,7 @@ def rule_mechanism(claim: dict, eb: EvidenceBase) -> Verdict:
         sources = [x for x in str(rec["source"]).split(";") if x.strip()]
         return _mk("supported", True, [], f"{rec['fact_id']}: {claim['test_outcome']} is established pharmacology, "
                    f"recorded in {len(sources)} indexed sources ({rec['source']})", facts=[rec["fact_id"]])
-    pat = MECHANISM_MEASURES.get(claim["test_outcome"], NEVER)
+    pat = eb.topic.vocab("mechanism_measures").get(claim["test_outcome"]) or NEVER
     hits = []
     for sid, text in eb.studies["results_text"].fillna("").items():
         if eb.studies.at[sid, "record_type"] not in ("study", ""):  # human studies, included or not
@@ -59,10 +51,10 @@ def rule_mechanism(claim: dict, eb: EvidenceBase) -> Verdict:
                 hits.append((sid, part, changed))
     if not hits:
         n = int((eb.studies["record_type"] == "study").sum())
-        return _mk("no_evidence", False, [], f"none of {n} human studies (all in OCD) measured {claim['test_outcome']}, "
+        return _mk("no_evidence", False, [], f"none of {n} human studies (all in {cond(eb)}) measured {claim['test_outcome']}, "
                    f"and no pharmacology fact covers it")
     ids = list(dict.fromkeys(h[0] for h in hits))
-    rct, downs = _study_downgrades(eb, ids, "ocd")
+    rct, downs = _study_downgrades(eb, ids)
     downs.append("indirectness: brain-chemistry surrogate, not a clinical outcome")
     changed = [h for h in hits if h[2]]
     named = [h for h in hits if re.search(r"Glx|glutamate", h[1].split(":", 1)[0], re.IGNORECASE)]
@@ -94,7 +86,7 @@ def _combine_parts(parts: list[tuple[str, Verdict]]) -> Verdict:
 def rule_context_efficacy(claim: dict, eb: EvidenceBase) -> Verdict:
     """Depression / PTSD efficacy from the context facts (claimed: depression | ptsd | ptsd:large | ptsd_tr)."""
     what, *others = (claim.get("claimed") or "").split("+")
-    indirect = ["indirectness: claim is about OCD, evidence about " + what.split(":")[0]] if claim.get("scope") == "ocd" else []
+    indirect = [f"indirectness: claim is about {cond(eb)}, evidence about " + what.split(":")[0]] if claim.get("scope") == eb.topic.condition.code else []
     v = _context_efficacy_one(claim, eb, what, indirect)
     return _cap_for_other_conditions(v, eb, others) if others else v
 
@@ -157,7 +149,7 @@ def rule_context_onset(claim: dict, eb: EvidenceBase) -> Verdict:
     what, *others = (claim.get("claimed") or "").split("+")
     if others:  # 'various conditions': the first topic, then each other condition in turn
         v = rule_context_onset({**claim, "claimed": what}, eb)
-        extra = [rule_onset({**claim, "test_population": "ocd"}, eb) if o == "ocd" else
+        extra = [rule_onset({**claim, "test_population": o}, eb) if o == eb.topic.condition.code else
                  rule_context_onset({**claim, "claimed": o}, eb) for o in others]
         if v.verdict == "supported" and any(e.verdict != "supported" for e in extra):
             v.verdict = "partly_supported"

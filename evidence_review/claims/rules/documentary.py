@@ -18,14 +18,9 @@ from evidence_review.claims.rules.common import (
     _n_of,
     _num,
     _study_downgrades,
-    ocd_studies,
+    cond,
+    condition_studies,
 )
-
-JOURNAL_ALIASES: dict[str, str] = {
-    "american journal of psychiatry": "am j psychiatry",
-    "journal of neuropsychiatry and clinical neurosciences": "j neuropsychiatry clin neurosci",
-    "jama psychiatry": "jama psychiatry",
-}
 
 
 def rule_regulatory(claim: dict, eb: EvidenceBase) -> Verdict:
@@ -51,23 +46,23 @@ def _depression_trials(eb: EvidenceBase) -> pd.DataFrame:
 def rule_evidence_count(claim: dict, eb: EvidenceBase) -> Verdict:
     """Counts of studies: claimed N > 0 means 'at least N', N < 0 means 'at most |N| RCTs'."""
     n_claim = _claimed_float(claim)
-    pop = claim.get("test_population") or "ocd"
+    pop = claim.get("test_population") or eb.topic.condition.code
     if pop == "depression":
         f = _depression_trials(eb)
         k = len(f)
         v = "supported" if k >= n_claim else "not_supported"
         return _mk(v, True, [], f"{k} randomized depression trials in the context facts (claim: >= {n_claim:g})",
                    facts=f["fact_id"])
-    st = ocd_studies(eb, "ocd")
+    st = condition_studies(eb)
     rcts = st[st["design"].isin(RCT_DESIGNS)]
     by_design = st["design"].value_counts().sort_index()
     breakdown = ", ".join(f"{d} {c}" for d, c in by_design.items())
     if n_claim < 0:
         v = "supported" if len(rcts) <= -n_claim else "not_supported"
-        reason = f"{len(rcts)} RCTs (total n={_n_of(eb, rcts.index)}) among {len(st)} OCD clinical studies ({breakdown}); claim: at most {-n_claim:g}"
+        reason = f"{len(rcts)} RCTs (total n={_n_of(eb, rcts.index)}) among {len(st)} {cond(eb)} clinical studies ({breakdown}); claim: at most {-n_claim:g}"
     else:
         v = "supported" if len(st) >= n_claim else "not_supported"
-        reason = f"{len(st)} OCD clinical studies ({breakdown}), {len(rcts)} RCTs; claim: at least {n_claim:g}"
+        reason = f"{len(st)} {cond(eb)} clinical studies ({breakdown}), {len(rcts)} RCTs; claim: at least {n_claim:g}"
     return _mk(v, True, [], reason, list(st.index))
 
 
@@ -84,24 +79,26 @@ def rule_ongoing_research(claim: dict, eb: EvidenceBase) -> Verdict:
     return _mk(v, True, [], reason, list(live.index))
 
 
-def _journal_key(name: str) -> str:
+def _journal_key(name: str, aliases: dict[str, str]) -> str:
+    """A journal name reduced to lower-case words, then to its PubMed abbreviation where the topic knows it."""
     n = re.sub(r"[^a-z ]", " ", name.lower())
     n = re.sub(r"\s+", " ", n).strip()
-    return JOURNAL_ALIASES.get(n, n)
+    return aliases.get(n, n)
 
 
 def rule_citation(claim: dict, eb: EvidenceBase) -> Verdict:
     """Does a study in the cited journal exist in the evidence, with the design the clinic describes?
     claimed = 'Journal|feature' (feature: single_infusion or infusion)."""
     journal, _, feature = (claim.get("claimed") or "").partition("|")
-    key = _journal_key(journal)
-    st = eb.studies[eb.studies["journal"].fillna("").map(lambda j: _journal_key(j).startswith(key))]
-    facts = eb.facts[(eb.facts["topic"] == "citation") & (eb.facts["key"].map(_journal_key) == key)]
-    others = eb.facts[(eb.facts["topic"] == "citation") & (eb.facts["key"].map(_journal_key) != key)]
+    aliases = eb.topic.vocab("journal_aliases")
+    key = _journal_key(journal, aliases)
+    st = eb.studies[eb.studies["journal"].fillna("").map(lambda j: _journal_key(j, aliases).startswith(key))]
+    facts = eb.facts[(eb.facts["topic"] == "citation") & (eb.facts["key"].map(lambda k: _journal_key(k, aliases)) == key)]
+    others = eb.facts[(eb.facts["topic"] == "citation") & (eb.facts["key"].map(lambda k: _journal_key(k, aliases)) != key)]
     want_single = feature == "single_infusion"
     if not st.empty:
         ids = list(st.index)
-        rct, downs = _study_downgrades(eb, ids, "ocd")
+        rct, downs = _study_downgrades(eb, ids)
         return _mk("partly_supported", rct, downs, f"{len(st)} study(ies) in {journal} in the evidence base", ids)
     if facts.empty:
         return _mk("no_evidence", False, [], f"no study in {journal} among {len(eb.studies)} records or the citation facts")

@@ -24,8 +24,9 @@ from evidence_review.claims.rules.common import (
     _num,
     _study_downgrades,
     _window,
-    ocd_findings,
-    ocd_studies,
+    cond,
+    condition_findings,
+    condition_studies,
 )
 from evidence_review.claims.rules.responders import (
     _units_text,
@@ -43,13 +44,13 @@ def rule_efficacy(claim: dict, eb: EvidenceBase) -> Verdict:
     result) or partly supported. claimed = 0: supported if a controlled comparison is significant
     and no study is null; partly supported if some study shows benefit; else not supported.
     claimed = 'some' ('in some patients'): a significant controlled result is enough for supported."""
-    pop = claim.get("test_population") or "ocd"
-    f = ocd_findings(eb, pop)
+    pop = claim.get("test_population") or eb.topic.condition.code
+    f = condition_findings(eb, pop)
     win = _window(claim.get("test_timepoint") or "")
     if win and win[0] == "<=" and not f.empty:
         f = f[f["hours"].fillna(math.inf) <= win[1]]
     if f.empty:
-        return _mk("no_evidence", False, [], f"no extracted OCD outcome for population '{pop}'")
+        return _mk("no_evidence", False, [], f"no extracted {cond(eb)} outcome for population '{pop}'")
     ids = list(dict.fromkeys(f["study_id"]))
     ctrl_pos = f[f["controlled"] & (f["favours"] == True) & (f["significant"] == True)]  # noqa: E712
     fav_any = f[f["favours"] == True]  # noqa: E712
@@ -58,7 +59,7 @@ def rule_efficacy(claim: dict, eb: EvidenceBase) -> Verdict:
     units, notes = responder_summary(eb, f)
     some = (claim.get("claimed") or "").strip() == "some"
     c = 0.0 if some else _claimed_float(claim)
-    rct, downs = _study_downgrades(eb, ids, pop)
+    rct, downs = _study_downgrades(eb, ids)
     if null_studies and not fav_any.empty:
         downs.append(f"inconsistency: no benefit in {', '.join(null_studies)}")
     desc = _describe(eb, f)
@@ -78,13 +79,13 @@ def rule_efficacy(claim: dict, eb: EvidenceBase) -> Verdict:
 def rule_onset(claim: dict, eb: EvidenceBase) -> Verdict:
     """Benefit measured within the claimed window (test_timepoint '<=Xh') after dosing."""
     win = _window(claim.get("test_timepoint") or "") or ("<=", 24.0)
-    pop = claim.get("test_population") or "ocd"
-    f_all = ocd_findings(eb, pop)
+    pop = claim.get("test_population") or eb.topic.condition.code
+    f_all = condition_findings(eb, pop)
     f = f_all[f_all["hours_from"].fillna(math.inf) <= win[1]] if not f_all.empty else f_all
     if f.empty:
         earliest = f_all["hours"].min() if not f_all.empty else None
-        tail = f"; earliest OCD measurement at {earliest:g} h" if earliest is not None and not _isnan(earliest) else ""
-        return _mk("no_evidence", False, [], f"no OCD outcome measured within {win[1]:g} h{tail}")
+        tail = f"; earliest {cond(eb)} measurement at {earliest:g} h" if earliest is not None and not _isnan(earliest) else ""
+        return _mk("no_evidence", False, [], f"no {cond(eb)} outcome measured within {win[1]:g} h{tail}")
     # a study that saw no acute effect at all (nothing within 72 h) also speaks against "it works fast"
     acute = f_all[f_all["hours_from"].fillna(math.inf) <= max(win[1], ACUTE_HOURS)]
     f = pd.concat([f, acute[(acute["favours"] == False) & ~acute.index.isin(f.index)]])  # noqa: E712
@@ -107,7 +108,7 @@ def _weigh_findings(eb: EvidenceBase, f: pd.DataFrame, pop: str, null_phrase: st
     ctrl_pos = f[f["controlled"] & (f["favours"] == True) & (f["significant"] == True)]  # noqa: E712
     fav = f[f["favours"] == True]  # noqa: E712
     null_studies = sorted(set(f[f["favours"] == False]["study_id"]) - set(fav["study_id"]))  # noqa: E712
-    rct, downs = _study_downgrades(eb, ids, pop)
+    rct, downs = _study_downgrades(eb, ids)
     if null_studies and not fav.empty:
         downs.append(f"inconsistency: {null_phrase} in {', '.join(null_studies)}")
     return ids, ctrl_pos, fav, null_studies, rct, downs
@@ -119,10 +120,10 @@ def rule_durability(claim: dict, eb: EvidenceBase) -> Verdict:
     claimed = 0 ('some patients'): uncontrolled reports of lasting benefit give partly supported.
     claimed > 0 (a general promise): only a significant controlled result at that time supports it."""
     win = _window(claim.get("test_timepoint") or "") or (">=", 336.0)
-    pop = claim.get("test_population") or "ocd"
-    f_all = ocd_findings(eb, pop)
+    pop = claim.get("test_population") or eb.topic.condition.code
+    f_all = condition_findings(eb, pop)
     if f_all.empty:
-        return _mk("no_evidence", False, [], f"no extracted OCD outcome for population '{pop}'")
+        return _mk("no_evidence", False, [], f"no extracted {cond(eb)} outcome for population '{pop}'")
     ctrl_fav_all = f_all[f_all["controlled"] & (f_all["favours"] == True)]  # noqa: E712
     longest = ctrl_fav_all["hours"].max() if not ctrl_fav_all.empty else None
     longest_txt = (f"longest controlled follow-up showing benefit: {longest:g} h"
@@ -131,8 +132,8 @@ def rule_durability(claim: dict, eb: EvidenceBase) -> Verdict:
     c = _claimed_float(claim)
     if f.empty:
         ids = list(dict.fromkeys(ctrl_fav_all["study_id"]))
-        rct, downs = _study_downgrades(eb, ids, pop)
-        return _mk("not_supported", rct, downs, f"no OCD outcome measured at >= {win[1]:g} h; {longest_txt}", ids)
+        rct, downs = _study_downgrades(eb, ids)
+        return _mk("not_supported", rct, downs, f"no {cond(eb)} outcome measured at >= {win[1]:g} h; {longest_txt}", ids)
     ids, ctrl_pos, fav, null_studies, rct, downs = _weigh_findings(eb, f, pop, "benefit not kept")
     if not ctrl_pos.empty:
         v = "partly_supported" if null_studies else "supported"
@@ -146,7 +147,7 @@ def rule_durability(claim: dict, eb: EvidenceBase) -> Verdict:
 def rule_relapse(claim: dict, eb: EvidenceBase) -> Verdict:
     """Symptoms can return: an OCD study whose later measurement shows no benefit, or loss of
     response documented after courses in depression/PTSD (indirect)."""
-    f = ocd_findings(eb, "ocd")
+    f = condition_findings(eb)
     lost = []
     for sid, g in f.groupby("study_id", sort=True):
         g = g.sort_values("hours", kind="mergesort")
@@ -158,13 +159,13 @@ def rule_relapse(claim: dict, eb: EvidenceBase) -> Verdict:
     fact_txt = "; ".join(f"{r.fact_id}: {r.statement}" for r in facts.itertuples())
     if lost:
         ids = [s for s, _ in lost]
-        rct, downs = _study_downgrades(eb, ids, "ocd")
-        return _mk("supported", rct, downs, "no lasting OCD benefit at >= 1 week: " +
+        rct, downs = _study_downgrades(eb, ids)
+        return _mk("supported", rct, downs, f"no lasting {cond(eb)} benefit at >= 1 week: " +
                    "; ".join(f"{s}: {t}" for s, t in lost) + (f" | {fact_txt}" if fact_txt else ""),
                    ids, facts["fact_id"])
     if not facts.empty:
         return _mk("partly_supported", True, ["indirectness: depression/PTSD data"], fact_txt, facts=facts["fact_id"])
-    return _mk("no_evidence", False, [], "no OCD or context data on loss of benefit")
+    return _mk("no_evidence", False, [], f"no {cond(eb)} or context data on loss of benefit")
 
 
 def rule_population_compare(claim: dict, eb: EvidenceBase) -> Verdict:
@@ -172,45 +173,39 @@ def rule_population_compare(claim: dict, eb: EvidenceBase) -> Verdict:
     and timepoint, never summed) of treatment-resistant vs other OCD studies. Supported if every
     treatment-resistant share is above every other one, contradicted if every one is below, else not
     supported (the ranges overlap: no consistent difference)."""
-    tr, tr_notes = responder_summary(eb, ocd_findings(eb, "ocd_tr"))
-    other, ot_notes = responder_summary(eb, ocd_findings(eb, "ocd_non_tr"))
+    tr, tr_notes = responder_summary(eb, condition_findings(eb, "tr"))
+    other, ot_notes = responder_summary(eb, condition_findings(eb, "non_tr"))
     iocdf = _facts(eb, key="iocdf_position")
     if not tr or not other:
         return _mk("no_evidence", False, [], f"responder data: {len(tr)} treatment-resistant, {len(other)} other units")
     ids = sorted({s for u in tr + other for s in u.studies})
-    rct, downs = _study_downgrades(eb, ids, "ocd")
+    rct, downs = _study_downgrades(eb, ids)
     downs.append("indirectness: comparison across studies, not within one trial")
     lo_tr, hi_tr = min(u.share for u in tr), max(u.share for u in tr)
     lo_ot, hi_ot = min(u.share for u in other), max(u.share for u in other)
     v = "supported" if lo_tr > hi_ot else "contradicted" if hi_tr < lo_ot else "not_supported"
-    reason = (f"treatment-resistant {lo_tr:.0%}-{hi_tr:.0%}: {_units_text(tr, tr_notes)} || other OCD "
+    reason = (f"treatment-resistant {lo_tr:.0%}-{hi_tr:.0%}: {_units_text(tr, tr_notes)} || other {cond(eb)} "
               f"{lo_ot:.0%}-{hi_ot:.0%}: {_units_text(other, ot_notes)}")
     if not iocdf.empty:
         reason += f" | {iocdf.iloc[0]['fact_id']}: {iocdf.iloc[0]['statement']}"
     return _mk(v, rct, downs, reason, ids, iocdf["fact_id"])
 
 
-COMPARATORS: dict[str, tuple[str, str]] = {
-    # claimed -> (regex over a controlled study's control arm, regex over concomitant therapy)
-    "cbt": (r"\bCBT\b|exposure|ERP", r"\bCBT\b|exposure|ERP"),
-    "schedule": (r"infusions? schedule|single vs|once vs", NEVER),
-    "standard": (r"\bSRI\b|SSRI|clomipramine|usual care|treatment as usual", NEVER),
-}
 
 
 def rule_comparative(claim: dict, eb: EvidenceBase) -> Verdict:
     """'Better than X' needs a controlled comparison against X; uncontrolled use is listed, not counted."""
     comp = claim.get("claimed") or ""
-    pat_ctrl, pat_conc = COMPARATORS.get(comp, (NEVER, NEVER))
-    st = ocd_studies(eb, "ocd")
+    pat_ctrl, pat_conc = [p or NEVER for p in eb.topic.vocab("comparators").get(comp, ("", ""))]
+    st = condition_studies(eb)
     ctrl = st[st["design"].isin(CONTROLLED_DESIGNS) & st["control"].fillna("").str.contains(pat_ctrl, case=False, regex=True)]
     unc = st[st["concomitant"].fillna("").str.contains(pat_conc, case=False, regex=True)]
     n_ctrl = len(st[st["design"].isin(CONTROLLED_DESIGNS)])
-    reason = (f"{len(ctrl)} of {n_ctrl} controlled OCD studies compare against '{comp}'; "
+    reason = (f"{len(ctrl)} of {n_ctrl} controlled {cond(eb)} studies compare against '{comp}'; "
               f"{len(unc)} uncontrolled report(s) used it ({', '.join(unc.index) or '-'})")
     if ctrl.empty:
         return _mk("no_evidence", False, [], reason, list(unc.index))
-    rct, downs = _study_downgrades(eb, list(ctrl.index), "ocd")
+    rct, downs = _study_downgrades(eb, list(ctrl.index))
     return _mk("partly_supported", rct, downs, reason, list(ctrl.index))
 
 
@@ -223,24 +218,24 @@ def rule_infusions_to_response(claim: dict, eb: EvidenceBase) -> Verdict:
         return _mk("no_evidence", False, [], "no data on the number of infusions before response")
     med = _num(f[0]["value"])
     v = "not_supported" if med is not None and med > n_claim else "supported"
-    downs = ["indirectness: depression data for an OCD claim"] if claim.get("scope") == "ocd" else []
+    downs = [f"indirectness: depression data for an {cond(eb)} claim"] if claim.get("scope") == eb.topic.condition.code else []
     if f[0]["n"] and float(f[0]["n"]) < OPTIMAL_N:
         downs.append(f"imprecision: n={f[0]['n']}")
     return _mk(v, True, downs, f"{f[0]['fact_id']}: median {med:g} infusions to response (n={f[0]['n']}) vs claimed {n_claim:g}; "
-               f"0 OCD studies report response by infusion number", facts=[f[0]["fact_id"]])
+               f"0 {cond(eb)} studies report response by infusion number", facts=[f[0]["fact_id"]])
 
 
 def rule_null_results(claim: dict, eb: EvidenceBase) -> Verdict:
     """'It does not work for everyone' / 'a study found no response': supported when OCD studies report
     outcomes without benefit (favours = False), listed by study; not supported when every OCD finding
     favours ketamine."""
-    f = ocd_findings(eb, claim.get("test_population") or "ocd")
+    f = condition_findings(eb, claim.get("test_population") or eb.topic.condition.code)
     if f.empty:
-        return _mk("no_evidence", False, [], "no extracted OCD outcome")
+        return _mk("no_evidence", False, [], f"no extracted {cond(eb)} outcome")
     null = f[f["favours"] == False]  # noqa: E712
     ids = list(dict.fromkeys(null["study_id"]))
-    rct, downs = _study_downgrades(eb, ids or list(dict.fromkeys(f["study_id"])), "ocd")
+    rct, downs = _study_downgrades(eb, ids or list(dict.fromkeys(f["study_id"])))
     if null.empty:
-        return _mk("not_supported", rct, downs, f"all {len(f)} OCD findings favour ketamine: {_describe(eb, f)}",
+        return _mk("not_supported", rct, downs, f"all {len(f)} {cond(eb)} findings favour {eb.topic.intervention_label}: {_describe(eb, f)}",
                    list(dict.fromkeys(f["study_id"])))
-    return _mk("supported", rct, downs, f"OCD outcomes without benefit: {_describe(eb, null)}", ids)
+    return _mk("supported", rct, downs, f"{cond(eb)} outcomes without benefit: {_describe(eb, null)}", ids)

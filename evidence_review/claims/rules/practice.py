@@ -13,33 +13,22 @@ from evidence_review.claims.evidence_base import (
 )
 from evidence_review.claims.rules.common import (
     LEVELS,
+    NEVER,
     Verdict,
     _mk,
     _n_of,
     _study_downgrades,
     apply_hierarchy,
+    cond,
+    condition_studies,
     evidence_scope,
     grade,
-    ocd_studies,
 )
-
-PROTOCOL_FEATURES: dict[str, tuple[str, str]] = {
-    # feature -> (regex over a study's intervention fields, regex over depression/PTSD fact statements)
-    "route_iv": (r"\bIV\b|intravenous", r"\bIV\b|infusion"),
-    "infusion_40min": (r"40 ?min", r"40-min"),
-    "subanaesthetic_dose": (r"0\.5 mg/kg|1\.0 mg/kg", r"0\.5 mg/kg"),
-    "six_infusion_course": (r"^\s*6\b|every other day|\bsix\b", r"\bsix\b|up to 6|6 (?:open-label )?infusions"),
-    "twice_weekly": (r"twice|2x", r"twice[- ]weekly|2x"),
-    "taper_schedule": (r"weekly|once a week", r"once-weekly|weekly maintenance"),
-    "maintenance_schedule": (r"maintenance", r"maintenance"),
-    "monthly_maintenance": (r"monthly|once a month|every 4-6 weeks|every 4 weeks", r"monthly|once a month|every 4 weeks"),
-    "repeated_course": (r"repeated|sessions|maintenance|every other day|weekly|^\s*([3-9]|\d{2})\b|\d+ weeks", r"repeated|six|three per week|twice"),
-}
 
 
 SCHEDULE_FEATURES = frozenset({"six_infusion_course", "twice_weekly", "taper_schedule", "maintenance_schedule",
                                "monthly_maintenance", "repeated_course"})
-SCHEDULE_RULE = "rule: a schedule needs an OCD study (more than one participant) that used it"
+SCHEDULE_RULE = "rule: a schedule needs a study of {condition} (more than one participant) that used it"
 
 
 def rule_protocol(claim: dict, eb: EvidenceBase) -> Verdict:
@@ -50,7 +39,7 @@ def rule_protocol(claim: dict, eb: EvidenceBase) -> Verdict:
     them: a schedule tried only in single-case reports, or only in depression/PTSD trials, is
     ``no_evidence`` (the reason lists what was seen) - one case is not evidence that a schedule works."""
     feature = claim["test_outcome"]
-    st = ocd_studies(eb, "ocd")
+    st = condition_studies(eb)
     text = (st["route"].fillna("") + " | " + st["dose"].fillna("") + " | " + st["infusion_duration"].fillna("") +
             " | " + st["n_infusions"].fillna("") + " | " + st["spacing"].fillna(""))
     if feature == "routes_iv_im_in":
@@ -59,33 +48,34 @@ def rule_protocol(claim: dict, eb: EvidenceBase) -> Verdict:
         ids = sorted({s for v in hits.values() for s in v})
         found = {k: len(v) for k, v in hits.items()}
         v = "supported" if all(found.values()) else "partly_supported" if any(found.values()) else "no_evidence"
-        rct, downs = _study_downgrades(eb, ids, "ocd")
+        rct, downs = _study_downgrades(eb, ids)
         return _mk(v, rct, [d for d in downs if not d.startswith("indirectness")],
-                   "OCD studies by route: " + ", ".join(f"{k} {n}" for k, n in found.items()), ids)
-    if feature not in PROTOCOL_FEATURES:
+                   f"{cond(eb)} studies by route: " + ", ".join(f"{k} {n}" for k, n in found.items()), ids)
+    features = eb.topic.vocab("protocol_features")
+    if feature not in features:
         return _mk("no_evidence", False, [], f"no protocol feature '{feature}' defined")
-    pat_study, pat_fact = PROTOCOL_FEATURES[feature]
+    pat_study, pat_fact = [p or NEVER for p in features[feature]]
     mask = pd.Series([bool(re.search(pat_study, t, re.IGNORECASE | re.MULTILINE)) for t in text], index=st.index, dtype=bool)
     using = st[mask]
     ctrl = using[using["design"].isin(CONTROLLED_DESIGNS)]
-    ctx = eb.facts[eb.facts["topic"].isin(["depression", "ptsd"]) & eb.facts["statement"].str.contains(pat_fact, case=False, regex=True)]
+    ctx = eb.facts[eb.facts["topic"].isin(list(eb.topic.context.conditions)) & eb.facts["statement"].str.contains(pat_fact, case=False, regex=True)]
     ids = list(using.index)
-    reason = (f"{feature}: {len(ctrl)} controlled OCD stud{'y' if len(ctrl) == 1 else 'ies'} "
+    reason = (f"{feature}: {len(ctrl)} controlled {cond(eb)} stud{'y' if len(ctrl) == 1 else 'ies'} "
               f"({', '.join(ctrl.index) or '-'}), {len(using) - len(ctrl)} uncontrolled "
               f"({', '.join(sorted(set(using.index) - set(ctrl.index))) or '-'}), "
-              f"{len(ctx)} depression/PTSD fact(s) ({', '.join(ctx['fact_id']) or '-'}) of {len(st)} OCD studies")
+              f"{len(ctx)} depression/PTSD fact(s) ({', '.join(ctx['fact_id']) or '-'}) of {len(st)} {cond(eb)} studies")
     if feature in SCHEDULE_FEATURES:
         cases = [s for s in using.index if using.at[s, "design"] == "case_report" or (_n_of(eb, [s]) or 0) <= 1]
         if len(cases) == len(using):
-            what = (f"only single-case report(s) ({', '.join(cases)}) used it" if cases else "no OCD study used it")
+            what = (f"only single-case report(s) ({', '.join(cases)}) used it" if cases else f"no {cond(eb)} study used it")
             ctx_txt = f"; depression/PTSD trials listed, not counted ({', '.join(ctx['fact_id'])})" if not ctx.empty else ""
-            return _mk("no_evidence", False, [], f"{SCHEDULE_RULE}: {what}{ctx_txt} | {reason}", ids, ctx["fact_id"])
-        reason = f"{SCHEDULE_RULE} | {reason}"
+            return _mk("no_evidence", False, [], f"{SCHEDULE_RULE.format(condition=cond(eb))}: {what}{ctx_txt} | {reason}", ids, ctx["fact_id"])
+        reason = f"{SCHEDULE_RULE.format(condition=cond(eb))} | {reason}"
     if not ctrl.empty:
-        rct, downs = _study_downgrades(eb, list(ctrl.index), "ocd")
+        rct, downs = _study_downgrades(eb, list(ctrl.index))
         return _mk("supported", rct, [d for d in downs if not d.startswith("indirectness")], reason, ids, ctx["fact_id"])
     if not using.empty or not ctx.empty:
-        rct, downs = _study_downgrades(eb, ids, "ocd") if ids else (any(d in RCT_DESIGNS for d in ctx["design"]), [])
+        rct, downs = _study_downgrades(eb, ids) if ids else (any(d in RCT_DESIGNS for d in ctx["design"]), [])
         if using.empty:
             downs.append("indirectness: schedule studied only in depression/PTSD")
         return _mk("partly_supported", rct, downs, reason, ids, ctx["fact_id"])
@@ -102,34 +92,34 @@ def rule_crisis(claim: dict, eb: EvidenceBase) -> Verdict:
     f = eb.facts
     appr = f[(f["topic"] == "regulatory") & (f["value"].str.lower() == "yes") &
              (f["key"].str.contains(pat, case=False, regex=True) | f["statement"].str.contains(pat, case=False, regex=True))]
-    st = ocd_studies(eb, "ocd")
+    st = condition_studies(eb)
     population = st["population"] if "population" in st.columns else pd.Series("", index=st.index, dtype=str)
     in_crisis = st[population.fillna("").astype(str).str.contains(pat, case=False, regex=True)]
-    harm = f[(f["topic"] == "ocd_harms") & f["statement"].str.contains(pat, case=False, regex=True)]
+    harm = f[(f["topic"] == f"{eb.topic.condition.code}_harms") & f["statement"].str.contains(pat, case=False, regex=True)]
     if appr.empty:
         return _mk("no_evidence", False, [], f"no approval or trial for a '{pat}' crisis population among {len(f)} facts; "
-                   f"{len(in_crisis)} OCD studies enrolled such patients")
-    scope = evidence_scope(claim)
+                   f"{len(in_crisis)} {cond(eb)} studies enrolled such patients")
+    scope = evidence_scope(claim, eb)
     downs = []
     indirect = []
     for r in appr.itertuples():
         if scope not in r.statement.lower() and not (scope == "depression" and "depress" in r.statement.lower()):
             indirect.append(f"{r.fact_id} concerns {'depression' if 'depress' in r.statement.lower() else 'another condition'}, "
                             f"not {scope}")
-        if "esketamine" in r.statement.lower():
-            indirect.append(f"{r.fact_id} concerns esketamine, not racemic ketamine")
+        indirect += [f"{r.fact_id} concerns {why}" for form, why in eb.topic.indirect_forms.items()
+                     if form.lower() in r.statement.lower()]
     if indirect:
         downs.append("indirectness: " + "; ".join(indirect))
     if not harm.empty:
-        downs.append("inconsistency: OCD reports of the same crisis after ketamine (" + ", ".join(harm["fact_id"]) + ")")
+        downs.append(f"inconsistency: {cond(eb)} reports of the same crisis after {eb.topic.intervention_label} (" + ", ".join(harm["fact_id"]) + ")")
     parts = [f"{r.fact_id}: approved = {r.value}" for r in appr.itertuples()]
-    parts += [f"{s}: OCD {st.at[s, 'design']} (n={_n_of(eb, [s])}) in such patients" for s in in_crisis.index]
+    parts += [f"{s}: {cond(eb)} {st.at[s, 'design']} (n={_n_of(eb, [s])}) in such patients" for s in in_crisis.index]
     parts += [f"{r.fact_id}: {r.numerator}/{r.denominator} ({r.study_id})" for r in harm.itertuples()]
     return _mk("partly_supported", True, downs, "crisis population '" + pat + "': " + "; ".join(parts),
                list(in_crisis.index) + [s for s in harm["study_id"] if s], list(appr["fact_id"]) + list(harm["fact_id"]))
 
 
-def _practice_grade(claim: dict, rec: dict) -> tuple[str, list[str]]:
+def _practice_grade(claim: dict, rec: dict, eb: EvidenceBase) -> tuple[str, list[str]]:
     """One guidance source's certainty: guidance and expert opinion start low; a level is lost when the
     source was seen only in a secondary summary (design ``*_secondary``), and for indirectness when it
     concerns esketamine, or depression/mood disorders for an OCD or PTSD claim."""
@@ -139,9 +129,8 @@ def _practice_grade(claim: dict, rec: dict) -> tuple[str, list[str]]:
         downs.append(f"risk of bias: seen only in a secondary summary, not checked against the source ({fid})")
     text = str(rec["statement"]).lower()
     indirect = []
-    if "esketamine" in text:
-        indirect.append("esketamine guidance, not racemic ketamine")
-    if claim.get("scope") in ("ocd", "ptsd") and re.search(r"depress|mood", text):
+    indirect += [why for form, why in eb.topic.indirect_forms.items() if form.lower() in text]
+    if claim.get("scope") not in ("depression", "general") and re.search(r"depress|mood", text):
         indirect.append("guidance written for depression/mood disorders")
     if indirect:
         downs.append(f"indirectness: {' and '.join(indirect)} ({fid})")
@@ -161,7 +150,7 @@ def _practice_part(claim: dict, eb: EvidenceBase, part: str) -> Verdict:
     if not expected and not against:
         return _mk("no_evidence", False, [], f"none of the {len(f)} practice guidance facts states '{part}'{why_txt}",
                    facts=[r["fact_id"] for r in rationale])
-    graded = [(r, *_practice_grade(claim, r)) for r in expected + against]
+    graded = [(r, *_practice_grade(claim, r, eb)) for r in expected + against]
     top = min((lvl for _, lvl, _ in graded), key=LEVELS.index)
     lead = [(r, downs) for r, lvl, downs in graded if lvl == top]
     lead_exp = [r for r, _ in lead if r["value"] == "expected"]

@@ -12,8 +12,6 @@ from evidence_review.claims.evidence_base import (
 )
 from evidence_review.tables import MULTI_SEP
 
-RESPONSE_THRESHOLD = 35.0  # the topic's response definition: Y-BOCS fall of at least 35%
-
 
 @dataclass
 class ResponderUnit:
@@ -46,13 +44,15 @@ def responder_summary(eb: EvidenceBase, f: pd.DataFrame) -> tuple[list[Responder
     r = f[f["kind"] == "responders"] if not f.empty else f
     if r.empty:
         return [], []
+    threshold = eb.topic.outcome.threshold_percent  # the topic's response definition, in percent
+    change = "fall" if eb.topic.outcome.response_direction == "decrease" else "rise"
     thr = pd.to_numeric(r["threshold"], errors="coerce")
-    main = r[thr == RESPONSE_THRESHOLD]
+    main = r[thr == threshold]
     notes = []
     for row in r[thr.isna()].itertuples():
         notes.append(f"{row.study_id}: {row.outcome} {row.k_events:g}/{row.k_n:g} at {row.timepoint} has no response "
                      f"definition, so it is not counted as responders")
-    for row, t in zip(r[thr.notna() & (thr != RESPONSE_THRESHOLD)].itertuples(), thr[thr.notna() & (thr != RESPONSE_THRESHOLD)]):
+    for row, t in zip(r[thr.notna() & (thr != threshold)].itertuples(), thr[thr.notna() & (thr != threshold)]):
         notes.append(f"{row.study_id}: {row.k_events:g}/{row.k_n:g} at {row.timepoint} with a >= {t:g}% definition "
                      f"(not compared: other definition)")
     units: list[ResponderUnit] = []
@@ -77,7 +77,7 @@ def responder_summary(eb: EvidenceBase, f: pd.DataFrame) -> tuple[list[Responder
         lo, hi = wilson(row.k_events, row.k_n)
         units.append(ResponderUnit(
             f"{row.study_id}: {row.k_events:g}/{row.k_n:g} = {row.k_events / row.k_n:.0%} (95% CI {lo:.0%}-{hi:.0%}) "
-            f"at {row.timepoint}, Y-BOCS fall >= {RESPONSE_THRESHOLD:g}%",
+            f"at {row.timepoint}, {eb.topic.outcome.measure} {change} >= {threshold:g}%",
             [row.study_id], float(row.k_events), float(row.k_n), row.k_events / row.k_n, lo, hi))
     return units, notes
 

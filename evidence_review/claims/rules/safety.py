@@ -12,32 +12,26 @@ from evidence_review.claims.evidence_base import (
     wilson,
 )
 from evidence_review.claims.rules.common import (
-    LEVELS,
-    NEVER,
-    OPTIMAL_N,
-    Verdict,
     _claimed_float,
     _facts,
     _mk,
     _num,
     _study_downgrades,
     apply_hierarchy,
+    cond,
+    condition_studies,
     evidence_scope,
     grade,
-    ocd_studies,
+    LEVELS,
+    NEVER,
+    OPTIMAL_N,
+    subpopulation,
+    Verdict,
 )
 
 DOCUMENTARY_DESIGNS = frozenset({"regulatory_record", "systematic_review", "meta_analysis"})
 
 
-SAFETY_FAMILIES: dict[str, tuple[str, ...]] = {
-    # claim outcome -> fact keys that bear on it. A key other than the outcome itself is a component
-    # of the wider class: its rate is a lower bound on the class's rate, so it can show the class is
-    # common but never that it is rare.
-    "serious_adverse_events": ("serious_adverse_events", "dropout_adverse_events"),
-    "any_adverse_events": ("any_adverse_events", "dissociation", "sedation", "blood_pressure",
-                           "serious_adverse_events", "dropout_adverse_events"),
-}
 
 
 @dataclass
@@ -60,8 +54,8 @@ def _safety_items(claim: dict, eb: EvidenceBase) -> list[SafetyItem]:
     OCD harm counts through their study's design, label and trial shares start high (randomized or
     documentary) and lose a level for indirectness (esketamine; other conditions for an OCD claim)."""
     key = claim["test_outcome"]
-    fam = SAFETY_FAMILIES.get(key, (key,))
-    facts = eb.facts[eb.facts["key"].isin(fam) & eb.facts["topic"].isin(["safety", "ocd_harms", "regulatory"])]
+    fam = tuple(eb.topic.vocab("safety_families").get(key, (key,)))
+    facts = eb.facts[eb.facts["key"].isin(fam) & eb.facts["topic"].isin(["safety", f"{eb.topic.condition.code}_harms", "regulatory"])]
     items = []
     for r in facts.to_dict("records"):
         num, den = _num(r["numerator"]), _num(r["denominator"])
@@ -79,7 +73,7 @@ def _safety_items(claim: dict, eb: EvidenceBase) -> list[SafetyItem]:
             text = f"{r['fact_id']}: documented, no rate ({r['design'] or 'record'})"
         sid = r["study_id"]
         if sid and eb.study(sid):
-            rct, downs = _study_downgrades(eb, [sid], "ocd")
+            rct, downs = _study_downgrades(eb, [sid])
             if rct:  # harms were counted in small series of the trials, not as randomized comparisons
                 rct, downs = False, [d for d in downs if not d.startswith("risk of bias")]
         else:
@@ -91,10 +85,9 @@ def _safety_items(claim: dict, eb: EvidenceBase) -> list[SafetyItem]:
             if n is not None and n < OPTIMAL_N:
                 downs.append(f"imprecision: n={n:g} ({r['fact_id']})")
             indirect = []
-            if "esketamine" in r["statement"].lower():
-                indirect.append("esketamine, not racemic ketamine")
-            if claim.get("scope") == "ocd":
-                indirect.append("not people with OCD")
+            indirect += [why for form, why in eb.topic.indirect_forms.items() if form.lower() in r["statement"].lower()]
+            if claim.get("scope") == eb.topic.condition.code:
+                indirect.append(f"not people with {cond(eb)}")
             if indirect:
                 downs.append(f"indirectness: {' and '.join(indirect)} ({r['fact_id']})")
         level, downs = grade(rct, downs)
@@ -198,7 +191,7 @@ def rule_safety_transient(claim: dict, eb: EvidenceBase) -> Verdict:
     ids = [s for s in serious_counted["study_id"] if s]
     downs = ["indirectness: transient-effect data from depression/PTSD trials"] if not trans.empty else []
     if not serious_counted.empty and not trans.empty:
-        downs.append("inconsistency: serious or delayed harms in OCD reports")
+        downs.append(f"inconsistency: serious or delayed harms in {cond(eb)} reports")
     rct = any(d in RCT_DESIGNS for d in trans["design"])
     return _mk(v, rct, downs, "; ".join(parts), ids, list(trans["fact_id"]) + list(serious_counted["fact_id"]))
 
@@ -206,13 +199,13 @@ def rule_safety_transient(claim: dict, eb: EvidenceBase) -> Verdict:
 def rule_ae_reported(claim: dict, eb: EvidenceBase) -> Verdict:
     """'Some patients report X': supported when any adverse-event record mentions it (claimed = regex)."""
     pat = re.compile(claim.get("claimed") or NEVER, re.IGNORECASE)
-    facts = eb.facts[eb.facts["statement"].str.contains(pat) & eb.facts["topic"].isin(["safety", "ocd_harms"])]
+    facts = eb.facts[eb.facts["statement"].str.contains(pat) & eb.facts["topic"].isin(["safety", f"{eb.topic.condition.code}_harms"])]
     st = eb.studies[eb.studies["adverse_events"].fillna("").str.contains(pat)]
     if facts.empty and st.empty:
         return _mk("no_evidence", False, [], f"no adverse-event record mentions /{pat.pattern}/")
     rct = any(d in RCT_DESIGNS for d in facts["design"])
     reason = f"{len(facts)} fact(s), {len(st)} study record(s) mention it: " + "; ".join(facts["fact_id"])
-    return _mk("supported", rct, ["indirectness: reported for esketamine/other conditions"] if not facts.empty else [],
+    return _mk("supported", rct, [f"indirectness: reported for {'/'.join([*eb.topic.indirect_forms, 'other conditions'])}"] if not facts.empty else [],
                reason, list(st.index), facts["fact_id"])
 
 
@@ -221,27 +214,27 @@ def rule_unmeasured(claim: dict, eb: EvidenceBase) -> Verdict:
     for OCD claims, context facts for depression/PTSD claims (OCD studies are never evidence for
     them). For OCD claims, records of harm (claimed = regex, e.g. 'suicid') that point the other way
     make it not supported."""
-    scope = evidence_scope(claim)
+    scope = evidence_scope(claim, eb)
     outcome = claim["test_outcome"]
-    if scope in ("depression", "ptsd"):
+    if scope in eb.topic.context.conditions:
         facts = eb.facts[eb.facts["topic"] == scope]
         return _mk("no_evidence", False, [], f"none of the {len(facts)} {scope} context facts measured {outcome} "
-                   f"(OCD studies are not evidence for a {scope} claim)")
-    if scope != "ocd":
+                   f"({cond(eb)} studies are not evidence for a {scope} claim)")
+    if scope != eb.topic.condition.code:
         topics = ", ".join(sorted(set(eb.facts["topic"])))
         return _mk("no_evidence", False, [], f"no study or fact on '{scope}' measured {outcome}: the evidence base holds "
-                   f"{len(ocd_studies(eb, 'ocd'))} OCD clinical studies and {len(eb.facts)} context facts ({topics})")
-    st = ocd_studies(eb, "ocd")
+                   f"{len(condition_studies(eb))} {cond(eb)} clinical studies and {len(eb.facts)} context facts ({topics})")
+    st = condition_studies(eb)
     pat = claim.get("claimed") or ""
     if pat:
-        harm = eb.facts[(eb.facts["topic"] == "ocd_harms") & eb.facts["statement"].str.contains(pat, case=False, regex=True)]
+        harm = eb.facts[(eb.facts["topic"] == f"{eb.topic.condition.code}_harms") & eb.facts["statement"].str.contains(pat, case=False, regex=True)]
         if not harm.empty:
             ids = [s for s in harm["study_id"] if s]
             parts = [f"{r.fact_id}: {r.numerator}/{r.denominator} ({r.study_id})" for r in harm.itertuples()]
             return _mk("not_supported", False, ["imprecision: case-level reports"],
-                       f"0 of {len(st)} OCD studies measured {outcome}; harm reports point the other way: " + "; ".join(parts),
+                       f"0 of {len(st)} {cond(eb)} studies measured {outcome}; harm reports point the other way: " + "; ".join(parts),
                        ids, harm["fact_id"])
-    return _mk("no_evidence", False, [], f"0 of {len(st)} OCD clinical studies measured {outcome}")
+    return _mk("no_evidence", False, [], f"0 of {len(st)} {cond(eb)} clinical studies measured {outcome}")
 
 
 SAFETY_DIRECT_KEYS: dict[str, tuple[str, ...]] = {
@@ -249,18 +242,18 @@ SAFETY_DIRECT_KEYS: dict[str, tuple[str, ...]] = {
     "none": ("serious_adverse_events", "dropout_adverse_events", "dissociation", "any_adverse_events"),
     "few": ("serious_adverse_events", "dropout_adverse_events"),
 }
-SAFETY_DIRECT_RULE = ("rule: an absolute or near-absolute safety/tolerability claim is tested against the OCD harm "
-                      "reports first; label-level rates from other conditions are read only if no OCD report bears on it")
+SAFETY_DIRECT_RULE = ("rule: an absolute or near-absolute safety/tolerability claim is tested against the {condition} harm "
+                      "reports first; label-level rates from other conditions are read only if no {condition} report bears on it")
 
 
-def _ocd_harm_items(claim: dict, eb: EvidenceBase, keys: tuple[str, ...]) -> list[SafetyItem]:
+def _condition_harm_items(claim: dict, eb: EvidenceBase, keys: tuple[str, ...]) -> list[SafetyItem]:
     """OCD harm reports (topic ocd_harms) of the given kinds in the claim's population, each graded on its own."""
-    adolescent = claim.get("test_population") == "ocd_adolescent"
+    adolescent = subpopulation(eb, claim.get("test_population")) == "adolescent"
     out: list[SafetyItem] = []
     for key in keys:
-        for it in _safety_items({**claim, "test_outcome": key, "scope": "ocd"}, eb):
+        for it in _safety_items({**claim, "test_outcome": key, "scope": eb.topic.condition.code}, eb):
             fact = eb.facts[eb.facts["fact_id"] == it.fact_id]
-            if fact.empty or fact.iloc[0]["topic"] != "ocd_harms" or it.fact_id in {o.fact_id for o in out}:
+            if fact.empty or fact.iloc[0]["topic"] != f"{eb.topic.condition.code}_harms" or it.fact_id in {o.fact_id for o in out}:
                 continue
             if adolescent and not (it.study_id and eb.study(it.study_id).get("adolescent")):
                 continue
@@ -306,12 +299,14 @@ def rule_safety_direct(claim: dict, eb: EvidenceBase) -> Verdict:
     what = (claim.get("claimed") or "few").strip().lower()
     what = what if what in SAFETY_DIRECT_KEYS else "few"
     maximum = "0" if what == "none" else "0.05"
-    direct = _ocd_harm_items(claim, eb, SAFETY_DIRECT_KEYS[what])
+    direct = _condition_harm_items(claim, eb, SAFETY_DIRECT_KEYS[what])
     label = rule_safety_rate({**claim, "claimed": maximum,
                               "test_outcome": "any_adverse_events" if what == "none" else claim["test_outcome"]}, eb)
-    who = "adolescents with OCD" if claim.get("test_population") == "ocd_adolescent" else "people with OCD"
+    adolescent = subpopulation(eb, claim.get("test_population")) == "adolescent"
+    who = f"adolescents with {cond(eb)}" if adolescent else f"people with {cond(eb)}"
+    rule = SAFETY_DIRECT_RULE.format(condition=cond(eb))
     if not direct:
-        label.reason = f"{SAFETY_DIRECT_RULE}. No OCD harm report in {who}; label-level: {label.reason}"
+        label.reason = f"{rule}. No {cond(eb)} harm report in {who}; label-level: {label.reason}"
         return label
     parts = "; ".join(f"{it.text} [{it.certainty}]" for it in direct)
     downs = _merge_downs(direct)
@@ -323,7 +318,7 @@ def rule_safety_direct(claim: dict, eb: EvidenceBase) -> Verdict:
         verdict, level, downs = "contradicted", label.certainty, downs + label.downgrades
         tail = f" | label-level rates agree that adverse events are common: {label.reason[:300]}"
     claim_txt = "no adverse events" if what == "none" else "adverse events rare / well tolerated"
-    reason = f"{SAFETY_DIRECT_RULE}. Claim: {claim_txt} in {who}. Direct OCD reports: {parts}{tail}"
+    reason = f"{rule}. Claim: {claim_txt} in {who}. Direct {cond(eb)} reports: {parts}{tail}"
     studies = sorted({it.study_id for it in direct if it.study_id} | set(label.studies))
     facts = sorted({it.fact_id for it in direct} | set(label.facts))
     return apply_hierarchy(Verdict(verdict, level, reason, studies, facts, list(dict.fromkeys(downs))))
