@@ -149,7 +149,8 @@ MECHANISMS: tuple[tuple[str, str], ...] = (
     ("neural_reset", r"reset|loop|circuit|network"),
 )
 
-EFFECT = _rx(r"help|reliev|relief|reduc|eas(?:e|es|ed|ing)\b|improv|calm|quiet|lower|loosen|diminish|decreas|drop|lift"
+EFFECT = _rx(r"help|reliev|relief|reduc|eas(?:e|es|ed|ing)\b|improv|lower|calmer|quieter"
+             r"|(?:calm|quiet)(?:s|ed|ing)? (?:down|the|your|those|these|obsess|intrusive|anxi|compuls|mind)|loosen|diminish|decreas|drop|lift"
              r"|alleviat|work|effective|success|respon|remission|benefit|result|difference|shift|lighter|better|hope|chance"
              r"|revolution|breakthrough|groundbreaking|game[- ]changer|miracle")
 ONSET = _rx(r"\bfast|rapid|quick|immediate|instant|within (?:the first |a few |the same )?(?:\d|a |an |one |two |few |minutes|hours"
