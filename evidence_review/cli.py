@@ -2,7 +2,9 @@
 
 Each command lives in ``evidence_review/commands/<name>.py`` and exposes ``HELP`` (one line),
 ``configure(parser)`` and ``run(args) -> int``. Command modules keep heavy imports inside ``run``
-so ``--help`` stays fast. Exit codes: 0 ok, 1 failure, 2 bad usage or input.
+so ``--help`` stays fast. Exit codes: 0 ok, 1 failure, 2 bad usage or input; every exception that
+reaches :func:`main` becomes one of them with one sentence (``evidence_review.failures``), and a
+traceback only under ``-v``.
 """
 
 from __future__ import annotations
@@ -10,11 +12,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
+import traceback
 from typing import Sequence
 
 from evidence_review import __version__
-from evidence_review.errors import EvidenceReviewError, InputError
+from evidence_review.errors import EvidenceReviewError
+from evidence_review.failures import explain
 
 # Order = the order of the stages in the pipeline (shown in --help).
 COMMANDS: tuple[str, ...] = (
@@ -64,16 +69,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
-        return int(args._run(args) or 0)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except EvidenceReviewError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        code = int(args._run(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at interpreter exit
+        return code
     except KeyboardInterrupt:
-        print("interrupted: completed batches are kept; re-run the same command to resume", file=sys.stderr)
+        _say("interrupted: completed batches are kept; re-run the same command to resume")
         return 130
+    except Exception as exc:  # the one place every failure becomes an exit code and a sentence
+        failure = explain(exc, args)
+        if isinstance(exc, BrokenPipeError):
+            _silence_stdout()
+        if args.verbose and (failure.internal or not isinstance(exc, EvidenceReviewError)):
+            traceback.print_exc(file=sys.stderr)
+        _say(f"error: {failure.message}")
+        return failure.code
+
+
+def _say(text: str) -> None:
+    """Write to stderr even when it is a closed pipe (the exit code still tells)."""
+    try:
+        print(text, file=sys.stderr)
+    except (OSError, ValueError):
+        pass
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null so Python's exit-time flush cannot raise again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

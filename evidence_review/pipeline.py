@@ -24,6 +24,7 @@ STAGES: dict[str, str] = {
     "registers": "evidence_review.review.registers:report_stage",  # registrations -> register stream, non-publication
     "risk_of_bias": "evidence_review.review.risk_of_bias:report_stage",  # curated RoB table -> overall, plots
     "effects": "evidence_review.stats.synthesis:report_stage",    # extraction -> effects -> pooled -> forest plots
+    "sof": "evidence_review.stats.sof:report_stage",              # GRADE per outcome -> Summary of Findings
     "claims": "evidence_review.claims.verdicts:report_stage",      # claims registry -> verdicts
     "changes": "evidence_review.report.changes:report_stage",      # what changed since the previous run; run state
     "summary": "evidence_review.report.summary:report_stage",      # summary.md / summary.html
@@ -47,7 +48,7 @@ class ReportContext:
 
     def __post_init__(self) -> None:
         if self.topic_path is None:
-            self.topic_path = paths.default_topic()
+            self.topic_path = paths.default_topic(self.evidence)
         self._topic: Any = None
 
     @property

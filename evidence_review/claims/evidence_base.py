@@ -257,18 +257,22 @@ def _searched_studies(rec: pd.DataFrame, known: pd.DataFrame) -> pd.DataFrame:
                      "source_url": get("source_url")})
     df = pd.DataFrame(rows, columns=list(known.columns.drop(["included", "design_source"], errors="ignore")))
     return df.set_index("study_id", drop=False).rename_axis(None).assign(
-        included=df["design"].isin(PRIMARY_DESIGNS).to_numpy() if len(df) else [], design_source="records (search)")
+        included=df["design"].isin(PRIMARY_DESIGNS).to_numpy() if len(df) else [], design_source="records (search)",
+        found_by="search")
 
 
 def _n_from_extraction(studies: pd.DataFrame, extraction: pd.DataFrame | None) -> pd.DataFrame:
-    """Searched studies have no curated n: take the largest total an extraction row gives (n1i + n2i, or ni)."""
-    searched = studies.index[studies.get("design_source", pd.Series(dtype=str)) == "records (search)"]
-    if extraction is None or extraction.empty or not len(searched):
+    """Studies a search found enter the evidence once extracted (until then they await extraction and move
+    no verdict); their n is the largest total an extraction row gives (n1i + n2i, ni, or the 2x2 cells)."""
+    if "found_by" not in studies.columns:
         return studies
-    out = studies.copy()
-    for sid in searched:
+    searched = studies.index[studies["found_by"].eq("search")]
+    extracted = set() if extraction is None or extraction.empty else set(extraction["study_id"])
+    out = studies.drop(index=[s for s in searched if s not in extracted])
+    for sid in [s for s in searched if s in extracted]:
         rows = extraction[extraction["study_id"] == sid]
-        totals = [(_f(r.get("n1i")) or 0) + (_f(r.get("n2i")) or 0) or (_f(r.get("ni")) or 0)
+        totals = [max((_f(r.get("n1i")) or 0) + (_f(r.get("n2i")) or 0), _f(r.get("ni")) or 0,
+                      sum(_f(r.get(k)) or 0 for k in ("ai", "bi", "ci", "di")))
                   for r in rows.to_dict("records")]
         if totals and max(totals) > 0:
             out.at[sid, "n"] = int(max(totals))

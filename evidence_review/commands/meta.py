@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 
+from evidence_review.commands.argtypes import confidence_level, non_negative
+
 HELP = "meta-analysis (FE/DL/REML/PM, optional HKSJ) or meta-regression (--mods) of a CSV with metafor column names"
 MEASURES = ("SMD", "MD", "RR", "OR", "RD", "PR", "PLO", "PFT", "SMCR", "SMCC", "GEN")
 LABEL_COLUMNS = ("slab", "study", "study_id", "label", "author")
@@ -27,8 +29,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="moderator columns: mixed-effects meta-regression (text columns become dummies)")
     parser.add_argument("--forest", metavar="FILE", help="write a forest plot to FILE (.png, .svg or .pdf)")
     parser.add_argument("--format", default="table", choices=("json", "table"), help="output format (default table)")
-    parser.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
-    parser.add_argument("--add", type=float, default=0.5, help="zero-cell increment (default 0.5)")
+    parser.add_argument("--level", type=confidence_level, default=0.95, help="confidence level (default 0.95)")
+    parser.add_argument("--add", type=non_negative, default=0.5, help="zero-cell increment (default 0.5)")
     parser.add_argument("--to", default="only0", choices=("only0", "all", "if0all", "none"), help="metafor's 'to'")
 
 

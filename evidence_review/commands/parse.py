@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from evidence_review.commands.argtypes import positive_int
+
 HELP = "parse PubMed XML (.xml or .xml.gz) into the records table (CSV or Parquet)"
 
 
@@ -14,7 +16,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="output table: FILE.csv or FILE.parquet")
     parser.add_argument(
         "--jobs",
-        type=int,
+        type=positive_int,
         default=None,
         help="processes for CSV output (the file is split at record boundaries; the output bytes are the same). "
         "Default: the CPUs available (at most 4) for files over 16 MB of XML, else 1",

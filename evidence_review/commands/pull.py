@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from evidence_review.commands.argtypes import positive_int
+
 HELP = "search PubMed (E-utilities) or ClinicalTrials.gov and store the records in a resumable, immutable snapshot"
 SOURCES = ("pubmed", "clinicaltrials")
 
@@ -46,7 +48,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="store folder (created if missing); default ./store (git-ignored)")
     parser.add_argument("--batch-size", type=_batch_size, default=500, metavar="N",
                         help="records per efetch request (default 500, max 10000)")
-    parser.add_argument("--workers", type=int, default=3, metavar="N",
+    parser.add_argument("--workers", type=positive_int, default=3, metavar="N",
                         help="concurrent efetch requests, all under the shared rate limit (default 3)")
     parser.epilog = ("Re-running the same command after an interruption fetches only what is missing. "
                      "Environment: NCBI_EUTILS_URL, NCBI_API_KEY, NCBI_EMAIL; CTGOV_API_URL, CTGOV_RATE.")

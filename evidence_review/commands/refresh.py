@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from evidence_review.commands.argtypes import non_negative_int, positive_int
+
 HELP = "re-run the store's PubMed and registry searches; fetch only new/changed records; write the diffs"
 
 
@@ -12,11 +14,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="store folder written by `pull`; default ./store (git-ignored)")
     parser.add_argument("--source", choices=("all", "pubmed", "clinicaltrials"), default="all",
                         help="which searches to refresh (default: every source the store has a pull of)")
-    parser.add_argument("--batch-size", type=int, default=500, metavar="N", help="records per efetch (default 500)")
-    parser.add_argument("--overlap-days", type=int, default=None, metavar="D",
+    parser.add_argument("--batch-size", type=positive_int, default=500, metavar="N", help="records per efetch (default 500)")
+    parser.add_argument("--overlap-days", type=non_negative_int, default=None, metavar="D",
                         help="also re-check records modified up to D days before the last pull "
                              "(default 3 for PubMed, 1 for the registry)")
-    parser.add_argument("--workers", type=int, default=3, metavar="N", help="concurrent efetch requests")
+    parser.add_argument("--workers", type=positive_int, default=3, metavar="N", help="concurrent efetch requests")
 
 
 def _sources(args: argparse.Namespace) -> list[str]:

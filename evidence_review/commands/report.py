@@ -35,6 +35,8 @@ def run(args: argparse.Namespace) -> int:
     if args.topic is not None and not args.topic.is_file():
         raise InputError("topic file not found", file=args.topic, field="--topic")
     out = args.out or paths.reports_dir()
+    if Path(out).exists() and not Path(out).is_dir():
+        raise InputError("is a file; --out names the folder the report is written to", file=out, field="--out")
     ctx = pipeline.ReportContext(reports=Path(out), store=args.store, pull_id=args.pull, topic_path=args.topic)
     names = list(pipeline.STAGES)
     if args.stages:

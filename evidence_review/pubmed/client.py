@@ -42,6 +42,7 @@ from lxml import etree
 from evidence_review import __version__
 from evidence_review.errors import EvidenceReviewError, NetworkError
 from evidence_review.ratelimit import MachineRateLimiter, budget_name
+from evidence_review.settings import check_base_url, env_float, env_int
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +59,6 @@ _RETRY_STATUS = {429, 500, 502, 503, 504}
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
 
 
-def _env_float(name: str, default: float) -> float:
-    value = os.environ.get(name, "").strip()
-    return float(value) if value else default
 
 
 # --------------------------------------------------------------------------------------------------
@@ -182,16 +180,20 @@ class EntrezClient:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        base = base_url or os.environ.get("NCBI_EUTILS_URL") or DEFAULT_BASE_URL
+        base = check_base_url(base_url or os.environ.get("NCBI_EUTILS_URL") or DEFAULT_BASE_URL,
+                              "NCBI_EUTILS_URL")
         self.base_url = base if base.endswith("/") else base + "/"
         self.api_key = api_key if api_key is not None else (os.environ.get("NCBI_API_KEY") or None)
         self.email = email if email is not None else (os.environ.get("NCBI_EMAIL") or None)
         self.tool = tool
-        self.timeout = (connect_timeout, read_timeout or _env_float("EVIDENCE_REVIEW_EUTILS_TIMEOUT", 60.0))
-        self.max_tries = max_tries or int(_env_float("EVIDENCE_REVIEW_EUTILS_TRIES", 6))
-        self.backoff = backoff if backoff is not None else _env_float("EVIDENCE_REVIEW_EUTILS_BACKOFF", 1.0)
+        read_timeout = read_timeout or env_float("EVIDENCE_REVIEW_EUTILS_TIMEOUT", 60.0, strict_minimum=True)
+        self.timeout = (connect_timeout, read_timeout)
+        self.max_tries = max_tries or env_int("EVIDENCE_REVIEW_EUTILS_TRIES", 6, minimum=1, maximum=100)
+        if backoff is None:
+            backoff = env_float("EVIDENCE_REVIEW_EUTILS_BACKOFF", 1.0, maximum=3600)
+        self.backoff = backoff
         self.backoff_max = backoff_max
-        self.retrieval_cap = retrieval_cap or int(_env_float("EVIDENCE_REVIEW_RETRIEVAL_CAP", RETRIEVAL_CAP))
+        self.retrieval_cap = retrieval_cap or env_int("EVIDENCE_REVIEW_RETRIEVAL_CAP", RETRIEVAL_CAP, minimum=1)
         self.limiter = limiter or ncbi_limiter(self.api_key)
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = f"{TOOL}/{__version__} (python-requests)"

@@ -18,6 +18,7 @@ from __future__ import annotations
 import gzip
 import io
 import re
+import zlib
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Iterable, Iterator, Union
 
@@ -386,6 +387,9 @@ def record(article_el: Element) -> dict:
             for kind, value in article_ids(id_list).items():
                 ids.setdefault(kind, value)
     pmid, version = pmid_and_version(parts.get("PMID"))
+    if not pmid.isdigit():  # every table is keyed by PMID: an empty or non-numeric one would merge records
+        raise ValueError(f"<{article_el.tag}> without a PMID" if not pmid
+                         else f"<{article_el.tag}> has a PMID that is not a number: {pmid[:40]!r}")
     year, date = pub_date(parts.get("PubDate"))
     ptypes = publication_types(type_els)
     source = parts.get("Journal")
@@ -416,7 +420,11 @@ def record(article_el: Element) -> dict:
 
 def deleted_pmids(delete_el: Element) -> list[str]:
     """PMIDs listed in a <DeleteCitation> (baseline/update files)."""
-    return [p.text.strip() for p in delete_el.iterchildren("PMID") if p.text]
+    pmids = [p.text.strip() for p in delete_el.iterchildren("PMID") if p.text]
+    bad = next((p for p in pmids if not p.isdigit()), None)
+    if bad is not None:
+        raise ValueError(f"<DeleteCitation> lists a PMID that is not a number: {bad[:40]!r}")
+    return pmids
 
 # ------------------------------------------------------------------------------------------------
 # Streaming
@@ -497,7 +505,11 @@ def iter_records(source: Source) -> Iterator[dict]:
                         raise InputError(str(exc), file=name, row=el.sourceline) from exc
                     yield row
                 elif tag == "DeleteCitation":
-                    for pmid in deleted_pmids(el):
+                    try:
+                        gone = deleted_pmids(el)
+                    except ValueError as exc:
+                        raise InputError(str(exc), file=name, row=el.sourceline) from exc
+                    for pmid in gone:
                         yield {"pmid": pmid, "deleted": True}
                 el.clear(keep_tail=True)
                 parent = el.getparent()
@@ -508,8 +520,9 @@ def iter_records(source: Source) -> Iterator[dict]:
         except etree.XMLSyntaxError as exc:
             line = exc.position[0] if exc.position else None
             raise InputError(f"malformed XML: {exc.msg}", file=name, row=line) from exc
-        except (EOFError, gzip.BadGzipFile, OSError) as exc:
-            raise InputError(f"cannot read compressed XML: {exc}", file=name) from exc
+        except (EOFError, gzip.BadGzipFile, OSError, zlib.error) as exc:
+            raise InputError(f"cannot read compressed XML (damaged or cut short: {exc}); check it with "
+                             "`gzip -t` or fetch it again", file=name) from exc
         if root is None or root.tag not in _EXPECTED_ROOTS:
             got = "nothing" if root is None else f"<{root.tag}>"
             raise InputError(f"not PubMed XML: expected <PubmedArticleSet>, found {got}", file=name)

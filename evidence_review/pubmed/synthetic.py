@@ -9,6 +9,7 @@ size, without calling NCBI and without copying real abstracts. All text is made 
 - ``corpus_xml(records, deleted=()) -> bytes`` / ``write_xml(records, dest, deleted=())``: a whole
   ``<PubmedArticleSet>`` (efetch output; with ``deleted`` PMIDs a ``<DeleteCitation>`` as in update files).
 - ``revise(rec, ...)``: a changed version of a record (new title / revision date / version), for refresh tests.
+- ``bibliographic_record(pmid, title, abstract, year=...)``: a record from given fields (topic-like corpora).
 
 Edge cases produced (each in a few percent of records or more): MedlineDate ranges and seasons, Season
 elements, numeric months, structured abstracts (Label differing from NlmCategory), CopyrightInformation
@@ -425,6 +426,38 @@ def generate_records(n: int, seed: int = 0, start_pmid: int = 30_000_001) -> lis
     """``n`` records with consecutive PMIDs from ``start_pmid``; same arguments, same records."""
     rng = random.Random(seed)
     return [_one(rng, start_pmid + i) for i in range(n)]
+
+
+def bibliographic_record(
+    pmid: str, title: str, abstract: str, *, year: int, journal: str = "", authors: Sequence[str] = (),
+    publication_types: Sequence[str] = ("Journal Article",), mesh: Sequence[str] = (), keywords: Sequence[str] = (),
+    doi: str = "", pmcid: str = "", language: str = "eng", date_revised: tuple[int, int, int] | None = None,
+) -> SyntheticRecord:
+    """A record from given bibliographic fields (for corpora built from known facts, e.g. a topic's studies).
+
+    ``authors`` are "Last Initials" strings; ``mesh`` items end with "*" for a major topic. The abstract is
+    one unlabelled section. ``date_revised`` (the mdat) defaults to 1 January of the year after ``year``."""
+    people = []
+    for a in authors:
+        last, _, initials = a.rpartition(" ") if " " in a else (a, "", "")
+        people.append(Author(last=last, fore=initials, initials=initials) if initials else Author(last=a))
+    ids: list[tuple[str, str]] = [("pubmed", pmid)]
+    if doi:
+        ids.append(("doi", doi))
+    if pmcid:
+        ids.append(("pmc", pmcid))
+    revised = date_revised or (min(year + 1, 2026), 1, 1)
+    return SyntheticRecord(
+        pmid=pmid, version=1, title_segments=((title, None),),
+        abstract_sections=(AbstractSection(None, None, ((abstract, None),)),) if abstract else (), copyright="",
+        journal_title=journal or "Journal of Synthetic Records", iso_abbrev=journal or "J Synth Rec",
+        pub_date=PubDate(year, expected_year=year, expected_pub_date=str(year)), authors=tuple(people),
+        publication_types=tuple(publication_types),
+        mesh=tuple(Mesh(m.rstrip("*"), m.endswith("*")) for m in mesh), keywords=tuple(keywords),
+        elocations=(("doi", "Y", doi),) if doi else (), article_ids=tuple(ids), reference_ids=(),
+        languages=(language,), comments=(), history=(("entrez", year, 1, 1),), date_revised=revised,
+        expected_doi=doi, expected_retracted=False,
+    )
 
 
 def revise(

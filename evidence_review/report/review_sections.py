@@ -129,3 +129,43 @@ def synthesis_html(ctx: "ReportContext", html_table: Callable[..., str]) -> list
     if fig and (ctx.figures_dir / f"{fig}.svg").is_file():
         out.append(f'<img class="fig" id="{fig}" alt="effect direction plot" src="{_svg_uri(ctx.figures_dir / (fig + ".svg"))}">')
     return out
+
+
+SOF_VIEW_COLS = ("outcome", "comparison", "studies (participants)", "effect (95% CI)", "certainty", "risk of bias",
+                 "inconsistency", "indirectness", "imprecision", "publication bias", "what it means")
+
+
+def sof_view(ctx: "ReportContext") -> pd.DataFrame:
+    sof = ctx.tables.get("sof")
+    if sof is None:
+        return pd.DataFrame(columns=SOF_VIEW_COLS)
+    rows = []
+    for r in sof.to_dict("records"):
+        rows.append({"outcome": r["outcome"], "comparison": r["comparison"],
+                     "studies (participants)": f"{r['studies']} ({r['participants']})", "effect (95% CI)": r["effect"],
+                     "certainty": str(r["certainty"]).upper() if r["certainty"] else "", "risk of bias": r["risk_of_bias"],
+                     "inconsistency": r["inconsistency"], "indirectness": r["indirectness"],
+                     "imprecision": r["imprecision"], "publication bias": r["publication_bias"],
+                     "what it means": r["statement"]})
+    return pd.DataFrame(rows, columns=SOF_VIEW_COLS)
+
+
+SOF_LEAD = ("GRADE certainty per outcome and comparison, computed from the risk-of-bias table, the results and the "
+            "topic's PICO (rules: `docs/methods.md`; every domain's reason: `tables/sof.csv`). Randomized evidence "
+            "starts high, other evidence low; each serious concern moves one level down.")
+
+
+def sof_md(ctx: "ReportContext", md_table: Callable[[pd.DataFrame], str]) -> list[str]:
+    view = sof_view(ctx)
+    if view.empty:
+        return []
+    return ["## Summary of findings", "", SOF_LEAD, "", md_table(view), ""]
+
+
+def sof_html(ctx: "ReportContext", html_table: Callable[..., str]) -> list[str]:
+    view = sof_view(ctx)
+    if view.empty:
+        return []
+    lead = html.escape(SOF_LEAD).replace("`docs/methods.md`", "<code>docs/methods.md</code>").replace(
+        "`tables/sof.csv`", "<code>tables/sof.csv</code>")
+    return ['<h2 id="sof">Summary of findings</h2>', f"<p>{lead}</p>", html_table(view, table_id="sof-table")]

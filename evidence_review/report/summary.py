@@ -241,6 +241,7 @@ CLAIM_COLS = ("claim_id", "scope", "quote", "verdict", "certainty", "studies", "
 def render_markdown(ctx: "ReportContext", g: dict, studies: pd.DataFrame, pooled: pd.DataFrame, claims: pd.DataFrame,
                     forest: list[str], topic: Any, vers: dict[str, str]) -> str:
     out = [f"# {ctx.topic.report_title}", ""]
+    out += review_sections.sof_md(ctx, md_table)
     out += changes_lines(ctx.facts.get("changes"))
     out += ["## Evidence at a glance", "",
             f"- Records: **{g['source']}**; records identified {g['identified']}, screened {g['screened']}, "
@@ -388,6 +389,7 @@ def render_html(ctx, g, studies, pooled, claims, forest_paths: dict[str, Path], 
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              f"<title>{e(ctx.topic.report_title)}</title>", f"<style>{CSS}</style></head><body>",
              f"<h1>{e(ctx.topic.report_title)}</h1>",
+             *review_sections.sof_html(ctx, html_table),
              *changes_html(changes_lines(ctx.facts.get("changes"))),
              '<h2 id="glance">Evidence at a glance</h2>',
              f"<p>Records: <b>{e(str(g['source']))}</b>; records identified {e(str(g['identified']))}, "

@@ -257,6 +257,18 @@ def included_study_ids(records: pd.DataFrame | None) -> list[str] | None:
     return sorted(set(records.loc[inc, "study_id"].astype(str)) - {""})
 
 
+def split_awaiting(included: list[str] | None, path: Path) -> tuple[list[str] | None, list[str]]:
+    """(ids the table must assess, ids awaiting assessment): a study a search found and a reviewer just
+    included (id ``pmid<PMID>``) may wait for its assessment; every curated study must have one."""
+    from evidence_review.review.matching import is_derived_id
+
+    if included is None or not path.exists():
+        return included, []
+    assessed = set(read_csv_strict(path, required=("study_id",))["study_id"].str.strip())
+    awaiting = [s for s in included if is_derived_id(s) and s not in assessed]
+    return [s for s in included if s not in awaiting], awaiting
+
+
 def report_stage(ctx: "ReportContext") -> None:
     """Pipeline stage "risk_of_bias": validate the curated table against the included studies, write
     ``reports/tables/risk_of_bias.csv`` and the traffic-light and weighted-summary figures."""
@@ -264,13 +276,15 @@ def report_stage(ctx: "ReportContext") -> None:
     from evidence_review.tables import write_table
 
     path = ctx.topic.files.risk_of_bias
-    table = load(path, included_study_ids(ctx.tables.get("records")))
+    included, awaiting = split_awaiting(included_study_ids(ctx.tables.get("records")), path)
+    ctx.facts["rob_awaiting"] = awaiting
+    table = load(path, included)
     ov = overall(table)
     out = output_table(table, ov)
     ctx.tables["risk_of_bias"] = out
     ctx.tables["risk_of_bias_overall"] = ov
     ctx.written.append(write_table(out, ctx.tables_dir / "risk_of_bias.csv"))
-    facts_path = ctx.shared / "evidence-facts" / "studies.jsonl"
+    facts_path = ctx.topic.files.studies
     labels = rob_plots.study_labels(facts_path, sorted(set(table["study_id"])))
     weights = participants(facts_path)
     ctx.facts["rob_labels"] = labels

@@ -366,7 +366,11 @@ def newcombe_rd(ai, bi, ci, di, level: float = 0.95) -> tuple[np.ndarray, np.nda
 
 def ci_normal(yi, vi, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Wald interval on the analysis scale (what metafor's ``summary(escalc)`` shows)."""
+    if not (isinstance(level, (int, float)) and 0 < level < 1):
+        raise InputError(f"confidence level must be between 0 and 1 (e.g. 0.95), got {level!r}", field="level")
     yi, vi = map(_arr, (yi, vi))
+    if np.any(vi < 0):
+        raise InputError("a sampling variance vi is negative", field="vi")
     z = stats.norm.isf((1 - level) / 2)
     se = np.sqrt(vi)
     return yi - z * se, yi + z * se
@@ -423,6 +427,8 @@ def escalc(measure: str, data: pd.DataFrame | Mapping[str, object] | None = None
     For ``SMCR``/``SMCC`` ``m1i`` is the post (or second-condition) mean and ``m2i`` the pre mean.
     """
     measure = check_measure(measure)
+    if not (isinstance(add, (int, float)) and add >= 0 and add == add and add != float("inf")):
+        raise InputError(f"the zero-cell increment must be a finite number >= 0, got {add!r}", field="add")
     if data is None:
         data = {}
     if arrays:

@@ -391,6 +391,9 @@ def effect_inputs(path: str | Path, measure: str, add: float = 0.5, to: str = "o
             yi, vi = float(res["yi"].iloc[0]), float(res["vi"].iloc[0])
         if not (math.isfinite(yi) and math.isfinite(vi)):
             raise InputError(f"effect size not finite (zero cells with to='{to}'?)", file=path, row=row, field="yi")
+        if vi < 0:
+            raise InputError("the sampling variance vi came out negative; check the inputs", file=path, row=row,
+                             field="vi")
         yi_out.append(yi)
         vi_out.append(vi)
     out = df.copy()

@@ -29,6 +29,9 @@ from evidence_review.stats import effects
 
 METHODS: tuple[str, ...] = ("FE", "DL", "REML", "PM")
 TESTS: tuple[str, ...] = ("z", "knha")
+# Inputs beyond these overflow a weighted sum of squares (w * y**2) long before they mean anything.
+MAX_ABS_YI = 1e12
+MIN_VI, MAX_VI = 1e-30, 1e24
 EGGER_MIN_K = 10
 
 
@@ -112,7 +115,25 @@ def _prepare(yi: Sequence[float], vi: Sequence[float]) -> tuple[np.ndarray, np.n
         raise InputError("yi and vi must be finite (check zero cells / missing inputs)", field="vi")
     if np.any(v <= 0):
         raise InputError("every vi must be > 0", field="vi")
+    if np.any(np.abs(y) > MAX_ABS_YI) or np.any(v > MAX_VI) or np.any(v < MIN_VI):
+        raise InputError(f"yi and vi out of the range this computation carries without overflow "
+                         f"(|yi| <= {MAX_ABS_YI:g}, {MIN_VI:g} <= vi <= {MAX_VI:g}); check the units and values",
+                         field="vi")
     return y, v
+
+
+def check_level(level: float) -> float:
+    """A confidence level strictly between 0 and 1 (0.95, not 95)."""
+    if not (isinstance(level, (int, float)) and 0 < level < 1):
+        raise InputError(f"confidence level must be between 0 and 1 (e.g. 0.95), got {level!r}", field="level")
+    return float(level)
+
+
+def _ratio(est: float, se: float) -> float:
+    """est / se as metafor computes it in R (x/0 = +-Inf, 0/0 = NaN), not a Python ZeroDivisionError."""
+    if se > 0:
+        return est / se
+    return math.copysign(math.inf, est) if est != 0 else math.nan
 
 
 def _fe(y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
@@ -272,6 +293,7 @@ def rma(yi, vi, method: str = "REML", test: str = "z", measure: str = "GEN", lev
     a fixed-effect model assumes no between-study variance, so none of them exists.
     """
     y, v = _prepare(yi, vi)
+    level = check_level(level)
     method = _check_method(method)
     test = str(test).lower()
     if test not in TESTS:
@@ -298,17 +320,23 @@ def rma(yi, vi, method: str = "REML", test: str = "z", measure: str = "GEN", lev
 
     a = (1 - level) / 2
     df: float | None = None
+    degenerate = ""
     if test == "knha" and k > 1:
-        s2w = float((w * (y - est) ** 2).sum() / (k - 1))
+        rss = float((w * (y - est) ** 2).sum())
+        # metafor: RSS <= machine epsilon (identical estimates) -> scale factor 0, so se = 0
+        s2w = 0.0 if rss <= np.finfo(float).eps else rss / (k - 1)
         se = se * math.sqrt(s2w)
         df = k - 1
         crit = float(stats.t.isf(a, df))
-        stat = est / se
-        pval = float(2 * stats.t.sf(abs(stat), df))
+        stat = _ratio(est, se)
+        pval = float(2 * stats.t.sf(abs(stat), df)) if stat == stat else float("nan")
+        if s2w == 0.0:
+            degenerate = ("identical study estimates: the Knapp-Hartung scale factor is 0, so se = 0 and the "
+                          "CI has zero width (as metafor); prefer test z here")
     else:
         crit = float(stats.norm.isf(a))
-        stat = est / se
-        pval = float(2 * stats.norm.sf(abs(stat)))
+        stat = _ratio(est, se)
+        pval = float(2 * stats.norm.sf(abs(stat))) if stat == stat else float("nan")
     ci_low, ci_high = est - crit * se, est + crit * se
     if method == "FE":  # one common effect: no between-study spread to predict from (metafor prints none)
         pi_low = pi_high = float("nan")
@@ -351,6 +379,8 @@ def rma(yi, vi, method: str = "REML", test: str = "z", measure: str = "GEN", lev
                     back[name] = float(effects.back_transform(measure, val, n_back))
     if k == 1:
         note = (note + "; " if note else "") + "k = 1: nothing pooled, the study's own estimate is shown"
+    if degenerate:
+        note = (note + "; " if note else "") + degenerate
     return MetaResult(
         k=k, measure=measure, method=method, test=test, estimate=est, se=se, ci_low=ci_low, ci_high=ci_high,
         stat=stat, pval=pval, df=df, tau2=tau2, tau2_ci_low=t_lo, tau2_ci_high=t_hi, i2=i2,

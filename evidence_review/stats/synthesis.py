@@ -287,7 +287,7 @@ def synthesis_tables(ctx: "ReportContext") -> tuple[pd.DataFrame, pd.DataFrame, 
                              file=extraction_file, row=i + 2, field="study_id")
     eff = compute_effects(table, inclusion)
     rules, classes = comparability.load_rules(ctx.topic_path)
-    populations = comparability.population_classes(ctx.shared / "evidence-facts" / "studies.jsonl", classes)
+    populations = comparability.population_classes(ctx.topic.files.studies, classes)
     pooled, details, audit = pool(table, rules, classes, populations)
     return table, eff, pooled, details, audit
 

@@ -117,7 +117,8 @@ def test_summary_md_sections(regenerated: ReportContext) -> None:
     for heading in ("## Evidence at a glance", "## Studies", "## Pooled results", "## Claims versus evidence",
                     "## Methods and provenance"):
         assert heading in md
-    assert md.split("\n## ")[1].startswith("What changed"), "what changed comes first"
+    assert md.split("\n## ")[1].startswith("Summary of findings"), "the report opens with the Summary of Findings"
+    assert md.split("\n## ")[2].startswith("What changed"), "what changed comes next"
     assert "no database search was run" in md and "pandas" in md  # the offline snapshot ran no search
     assert not re.search(r"\b20\d\d-\d\d-\d\d[T ]\d\d:\d\d", md), "a clock time leaked into the report"
 
