@@ -38,11 +38,11 @@ def evidence_facts_dir() -> Path:
     return shared_dir() / "evidence-facts"
 
 
-def default_topic() -> Path:
+def default_topic(evidence: Path | None = None) -> Path:
     """The topic file the main job reviews when none is given: ``EVIDENCE_REVIEW_TOPIC``, else the file
     named in ``evidence/topics/default`` (one line), so no topic is written into the code."""
     env = os.environ.get("EVIDENCE_REVIEW_TOPIC")
     if env:
         return Path(env)
-    pointer = evidence_dir() / "topics" / "default"
-    return evidence_dir() / "topics" / pointer.read_text(encoding="utf-8").strip()
+    topics = (evidence or evidence_dir()) / "topics"
+    return topics / (topics / "default").read_text(encoding="utf-8").strip()

@@ -48,7 +48,7 @@ class ReportContext:
 
     def __post_init__(self) -> None:
         if self.topic_path is None:
-            self.topic_path = paths.default_topic()
+            self.topic_path = paths.default_topic(self.evidence)
         self._topic: Any = None
 
     @property

@@ -117,8 +117,7 @@ def _rule_label(claim: dict, topic: Topic) -> str:
 
 def registry_path(ctx) -> Path:
     """The topic file names the registry (relative to the project root unless absolute)."""
-    p = Path(ctx.topic.claims_file)
-    return p if p.is_absolute() else ctx.root / p
+    return ctx.topic.claims_path
 
 
 def report_stage(ctx) -> None:

@@ -12,10 +12,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--queue", required=True, type=Path, metavar="FILE",
                         help="a filled reports/tables/screening_queue.csv (reviewer_decision, reviewer_reason, "
                              "optional reviewer_design / reviewer_stage / reviewer)")
+    parser.add_argument("--topic", type=Path, default=None, metavar="FILE",
+                        help="topic file whose curated files receive the answers (default: the project's default topic)")
     parser.add_argument("--decisions", type=Path, default=None, metavar="FILE",
-                        help="screening decisions file (default: evidence/screening_decisions.csv)")
+                        help="screening decisions file (default: the topic's, evidence/screening_decisions.csv)")
     parser.add_argument("--overrides", type=Path, default=None, metavar="FILE",
-                        help="design overrides file (default: evidence/design_overrides.csv)")
+                        help="design overrides file (default: the topic's, evidence/design_overrides.csv)")
     parser.add_argument("--reviewer", default="", metavar="NAME", help="reviewer for rows that leave the column empty")
     parser.add_argument("--replace", action="store_true",
                         help="let an answer change an earlier, different decision (otherwise an error)")
@@ -29,8 +31,11 @@ def run(args: argparse.Namespace) -> int:
     from evidence_review.review import queue
 
     answers = queue.read_filled(args.queue, reviewer=args.reviewer)
-    decisions = args.decisions or paths.evidence_dir() / "screening_decisions.csv"
-    overrides = args.overrides or paths.evidence_dir() / "design_overrides.csv"
+    from evidence_review.review.topic import load_topic
+
+    files = load_topic(args.topic or paths.default_topic()).files
+    decisions = args.decisions or files.screening_decisions
+    overrides = args.overrides or files.design_overrides
     n_dec = sum(bool(a.decision) for a in answers)
     n_des = sum(bool(a.design) for a in answers)
     if args.check:

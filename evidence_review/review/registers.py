@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -203,11 +204,11 @@ def report_stage(ctx: Any) -> None:
     from evidence_review.figures import save_figure
     from evidence_review.tables import write_table
 
-    path = ctx.evidence / "registers" / "registrations.json"
+    path = ctx.topic.files.registrations
     studies, compiled = load_offline(path)
     records = ctx.tables.get("records")
     reg, nonpub, stream = build_register_stream(studies, records if records is not None else pd.DataFrame(),
-                                                dt.date.fromisoformat(compiled), "evidence/registers/registrations.json")
+                                                dt.date.fromisoformat(compiled), _shown(path, ctx.root))
     ctx.tables_dir.mkdir(parents=True, exist_ok=True)
     ctx.written.append(write_table(reg, ctx.tables_dir / "registrations.csv"))
     ctx.written.append(write_table(nonpub, ctx.tables_dir / "non_publication.csv"))
@@ -233,3 +234,11 @@ def ongoing_view(reg: pd.DataFrame) -> pd.DataFrame:
 
 
 __all__ = ["SEP", "build_register_stream", "classify", "ongoing_view", "publication_bias_note", "report_stage"]
+
+
+def _shown(path: Path, root: Path) -> str:
+    """A file as the report names it: relative to the project root where it lies inside it."""
+    try:
+        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        return str(path)

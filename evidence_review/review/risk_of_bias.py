@@ -284,7 +284,7 @@ def report_stage(ctx: "ReportContext") -> None:
     ctx.tables["risk_of_bias"] = out
     ctx.tables["risk_of_bias_overall"] = ov
     ctx.written.append(write_table(out, ctx.tables_dir / "risk_of_bias.csv"))
-    facts_path = ctx.shared / "evidence-facts" / "studies.jsonl"
+    facts_path = ctx.topic.files.studies
     labels = rob_plots.study_labels(facts_path, sorted(set(table["study_id"])))
     weights = participants(facts_path)
     ctx.facts["rob_labels"] = labels

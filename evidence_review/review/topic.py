@@ -86,6 +86,7 @@ class Files:
     pages: Path
     study_links: Path
     risk_of_bias: Path
+    registrations: Path
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ class Topic:
     indirect_forms: dict[str, str] = field(default_factory=dict)  # drug form -> why it is indirect evidence
     context: Context = field(default_factory=Context)
     files: Files | None = None
+    claims_path: Path | None = None  # claims_file resolved like the curated files
     vocabulary: dict[str, dict[str, Any]] = field(default_factory=dict)  # rule vocabularies (regexes by key)
     registers: RegisterSearch | None = None  # optional [registers] table
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -150,8 +152,9 @@ _SCHEMA: dict[str, dict[str, str]] = {
     "condition": {"code": "code?", "label": "str?", "synonyms": "strs?"},
     "intervention": {"label": "str?", "indirect_forms": "table?"},
     "context": {"conditions": "strs?", "synonyms": "strs_table?", "routes": "tables?", "comorbid": "strs?"},
-    "files": {"snapshot": "str?", "extraction": "str?", "design_overrides": "str?", "screening_decisions": "str?",
-              "context_facts": "str?", "studies": "str?", "pages": "str?", "study_links": "str?", "risk_of_bias": "str?"},
+    "files": {"root": "str?", "snapshot": "str?", "extraction": "str?", "design_overrides": "str?", "screening_decisions": "str?",
+              "context_facts": "str?", "studies": "str?", "pages": "str?", "study_links": "str?", "risk_of_bias": "str?",
+              "registrations": "str?"},
     "vocabulary": {},  # free-form: one table per rule vocabulary
 }
 # Tables other stages own (validated where they are read).
@@ -162,6 +165,7 @@ _DEFAULT_FILES = {
     "design_overrides": "evidence/design_overrides.csv", "screening_decisions": "evidence/screening_decisions.csv",
     "context_facts": "evidence/context_facts.csv", "studies": "{shared}/evidence-facts/studies.jsonl",
     "pages": "{shared}/seeds", "study_links": "evidence/study_links.csv", "risk_of_bias": "evidence/risk_of_bias.csv",
+    "registrations": "evidence/registers/registrations.json",
 }
 
 
@@ -257,6 +261,7 @@ def load_topic(path: str | Path) -> Topic:
         inclusion=Inclusion(**{k: tuple(v) if isinstance(v, list) else v for k, v in inc.items()}),
         outcome=Outcome(**outcome_keys),
         claims_file=Path(top["claims_file"]),
+        claims_path=resolve_path(top["claims_file"], files_root(files, path)),
         path=path,
         report_title=top.get("report_title") or top["title"],
         condition=Condition(code=cond.get("code", "condition"), label=cond.get("label", cond.get("code", "the condition")),
@@ -267,27 +272,34 @@ def load_topic(path: str | Path) -> Topic:
                         synonyms={k: tuple(v) for k, v in ctx.get("synonyms", {}).items()},
                         routes={k: dict(v) for k, v in ctx.get("routes", {}).items()},
                         comorbid=tuple(ctx.get("comorbid", ()))),
-        files=_files(files),
+        files=_files(files, path),
         vocabulary={k: v for k, v in data.get("vocabulary", {}).items() if isinstance(v, dict)},
         registers=_registers(data, text, path),
         raw=data,
     )
 
 
-def _files(given: dict[str, str]) -> Files:
-    """Resolve curated file locations: relative to the project root; ``{shared}`` is the shared folder."""
+def _files(given: dict[str, str], topic_path: Path) -> Files:
+    """Resolve curated file locations against the topic's root (``files.root``, relative to the topic
+    file's folder; default ``../..``, the project root for ``evidence/topics/<name>.toml``, so a copied
+    evidence folder carries its own files); ``{shared}`` is the shared folder beside the checkout."""
+    root = files_root(given, topic_path)
+    return Files(**{key: resolve_path(given.get(key, default), root) for key, default in _DEFAULT_FILES.items()})
+
+
+def files_root(given: dict[str, str], topic_path: Path) -> Path:
+    """The folder relative file names in a topic file start from."""
+    return (Path(topic_path).parent / given.get("root", "../..")).resolve()
+
+
+def resolve_path(text: str, root: Path) -> Path:
+    """One file name of a topic file: absolute, ``{shared}/...``, or relative to ``root``."""
     from evidence_review import paths
 
-    out = {}
-    for key, default in _DEFAULT_FILES.items():
-        text = given.get(key, default)
-        if text.startswith("{shared}"):
-            p = paths.shared_dir() / text[len("{shared}"):].lstrip("/")
-        else:
-            p = Path(text)
-            p = p if p.is_absolute() else paths.project_root() / p
-        out[key] = p
-    return Files(**out)
+    if text.startswith("{shared}"):
+        return paths.shared_dir() / text[len("{shared}"):].lstrip("/")
+    p = Path(text)
+    return p if p.is_absolute() else root / p
 
 
 def _validated(data: dict[str, Any], text: str, path: Path) -> dict[str, dict[str, Any]]:

@@ -286,7 +286,7 @@ def report_stage(ctx: "ReportContext") -> None:
                              file=extraction_file, row=i + 2, field="study_id")
     eff = compute_effects(table, inclusion)
     rules, classes = comparability.load_rules(ctx.topic_path)
-    populations = comparability.population_classes(ctx.shared / "evidence-facts" / "studies.jsonl", classes)
+    populations = comparability.population_classes(ctx.topic.files.studies, classes)
     pooled, details, audit = pool(table, rules, classes, populations)
     ctx.tables["extraction"] = table
     ctx.tables["effects"] = eff

@@ -161,8 +161,9 @@ def test_bad_decisions_file_stops_the_stage(tmp_path: Path) -> None:
     text = src.read_text(encoding="utf-8")
     assert 'screening_decisions = "evidence/screening_decisions.csv"' in text
     topic = tmp_path / "topic.toml"
-    topic.write_text(text.replace('screening_decisions = "evidence/screening_decisions.csv"',
-                                  f'screening_decisions = "{decisions.as_posix()}"'), encoding="utf-8")
+    text = text.replace('screening_decisions = "evidence/screening_decisions.csv"',
+                        f'screening_decisions = "{decisions.as_posix()}"')
+    topic.write_text(text.replace("[files]\n", f'[files]\nroot = "{paths.project_root().as_posix()}"\n'), encoding="utf-8")
     c = ReportContext(topic_path=topic, reports=tmp_path / "reports")
     with pytest.raises(InputError) as err:
         build_records_table(c)
