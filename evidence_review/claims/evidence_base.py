@@ -31,6 +31,7 @@ from evidence_review.errors import InputError
 from evidence_review.review.snapshot import read_jsonl
 from evidence_review.review.studies import count_once as _count_once
 from evidence_review.review.topic import Topic, load_topic
+from evidence_review.stats.effects import clopper_pearson
 from evidence_review.tables import read_csv_strict
 
 RCT_DESIGNS = frozenset({"rct_parallel", "rct_crossover"})
@@ -298,15 +299,13 @@ def _n_from_extraction(studies: pd.DataFrame, extraction: pd.DataFrame | None) -
 
 # -------------------------------------------------------------------------------------- findings
 
-def wilson(x: float, n: float, z: float = 1.959963984540054) -> tuple[float, float]:
-    """Wilson score interval for a proportion (well behaved at 0/n and n/n)."""
+def exact_ci(x: float, n: float, level: float = 0.95) -> tuple[float, float]:
+    """Exact (Clopper-Pearson) interval for x/n: the review's one interval for a single proportion,
+    the same numbers as effects.csv and the forest plots (docs/methods.md)."""
     if n <= 0:
         return (math.nan, math.nan)
-    p = x / n
-    den = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / den
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    lo, hi = clopper_pearson(x, n, level)
+    return (float(lo), float(hi))
 
 
 def _f(v: Any) -> float | None:
@@ -356,7 +355,7 @@ def finding_from_row(rec: dict, effect: dict | None = None, response_fraction: f
                    favours=(ai / k_n > ci / c_n) if k_n and c_n else None, significant=p < 0.05,
                    summary=f"{rec.get('outcome')} {ai:g}/{k_n:g} vs {ci:g}/{c_n:g}{when} (Fisher p={p:.2g})")
     elif xi is not None and ni is not None:
-        lo, hi = wilson(xi, ni)
+        lo, hi = exact_ci(xi, ni)
         out.update(kind="responders", k_events=xi, k_n=ni, favours=xi > 0, significant=None,
                    summary=f"{rec.get('outcome')} {xi:g}/{ni:g}{when} (95% CI {lo:.0%}-{hi:.0%})")
     elif g("m1i") is not None and g("m2i") is not None and str(rec.get("input_group", "pre_post")) != "two_means" \

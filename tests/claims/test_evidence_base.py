@@ -11,7 +11,7 @@ import pytest
 from evidence_review import paths
 from evidence_review.errors import InputError
 from evidence_review.claims.evidence_base import (
-    FACT_COLUMNS, finding_from_row, findings_from_timing, load_facts, studies_from_facts, wilson,
+    FACT_COLUMNS, finding_from_row, findings_from_timing, load_facts, studies_from_facts, exact_ci,
 )
 
 from evidence_review.claims.fact_sources import untraceable
@@ -50,10 +50,10 @@ def test_days_window_starts_at_first_day() -> None:
     assert f["hours"] == 72 and f["hours_from"] == 24
 
 
-def test_wilson_interval() -> None:
-    lo, hi = wilson(0, 10)
-    assert lo == 0 and hi == pytest.approx(0.2775, abs=1e-3)
-    assert all(math.isnan(x) for x in wilson(0, 0))
+def test_exact_interval() -> None:
+    lo, hi = exact_ci(0, 10)  # Clopper-Pearson: 1 - 0.025^(1/10)
+    assert lo == 0 and hi == pytest.approx(1 - 0.025 ** 0.1)
+    assert all(math.isnan(x) for x in exact_ci(0, 0))
 
 
 def test_timing_facts_become_findings() -> None:

@@ -40,3 +40,13 @@ def test_judge_applies_the_cap(tmp_path):
              "test_population": "", "test_timepoint": ""}
     v = judge(claim, eb)
     assert v.certainty == "very_low"
+
+
+def test_claims_use_the_exact_interval_of_effects_csv():
+    from evidence_review.claims.evidence_base import exact_ci
+    from evidence_review.stats import effects
+
+    lo, hi = exact_ci(4, 8)
+    cp = effects.clopper_pearson(4, 8)
+    assert (lo, hi) == (float(cp[0]), float(cp[1])) and round(lo, 2) == 0.16 and round(hi, 2) == 0.84
+    assert exact_ci(0, 10)[0] == 0.0 and round(exact_ci(0, 10)[1], 2) == 0.31
