@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from evidence_review import cli
 from evidence_review.pubmed import synthetic as sp
+from evidence_review.pubmed import synthetic_xml as sx
 
 FAST = settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,7 +106,7 @@ def test_meta_on_generated_csv(text: str, method: str, hksj: bool) -> None:
 
 
 def _base_xml() -> bytes:
-    return sp.corpus_xml(sp.generate_records(3, seed=9), deleted=["123"])
+    return sx.corpus_xml(sp.generate_records(3, seed=9), deleted=["123"])
 
 
 @FAST
