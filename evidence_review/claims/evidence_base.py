@@ -75,6 +75,9 @@ class EvidenceBase:
     known_ids: frozenset[str] = field(default_factory=frozenset)
     # the synthesis stage's pooled analyses (ctx.tables["pooled"]): only comparable studies are pooled there
     pooled: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # GRADE per outcome (ctx.tables["sof"]) and overall risk of bias per study (ctx.tables["risk_of_bias_overall"])
+    sof: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rob: pd.DataFrame = field(default_factory=pd.DataFrame)
     # every screened record (included or not), so a rule can say what the search found outside the question
     records: pd.DataFrame = field(default_factory=pd.DataFrame)
     topic: Topic = field(default_factory=lambda: default_topic())
@@ -434,10 +437,12 @@ def build(tables: dict[str, pd.DataFrame], facts: pd.DataFrame | None = None,
     if tables.get("records") is not None and "study_id" in tables["records"].columns:
         known |= set(tables["records"]["study_id"].astype(str))
     pooled = tables.get("pooled")
+    sof, rob = tables.get("sof"), tables.get("risk_of_bias_overall")
     records = tables.get("records")
     return EvidenceBase(studies=studies, findings=findings, facts=facts, known_ids=frozenset(known),
-                        pooled=pooled if pooled is not None else pd.DataFrame(), topic=topic,
-                        records=records if records is not None else pd.DataFrame())
+                        pooled=pooled if pooled is not None else pd.DataFrame(),
+                        sof=sof if sof is not None else pd.DataFrame(), rob=rob if rob is not None else pd.DataFrame(),
+                        topic=topic, records=records if records is not None else pd.DataFrame())
 
 
 def count_once(studies: pd.DataFrame, ids: Any = None) -> dict[str, Any]:
