@@ -94,11 +94,7 @@ NB02 = [
     new_code_cell(
         "import pandas as pd\n"
         "from evidence_review import paths\n"
-<<<<<<< HEAD
-        "from evidence_review.review import design, screening\n"
-=======
         "from evidence_review.review import design, queue, screening\n"
->>>>>>> main
         "from evidence_review.pipeline import ReportContext\n"
         "from evidence_review.review.snapshot import load_records\n"
         "pd.set_option('display.max_colwidth', 120)\n"

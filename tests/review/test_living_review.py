@@ -128,14 +128,8 @@ def test_changes_list_exactly_the_refresh_diff(loop: dict) -> None:
     assert loop["second"]["prisma"]["identified"] == loop["refresh"].n_pmids == len(loop["corpus"]) + 1
     assert {f"pmid{lc.NEW_RCT_PMID}", f"pmid{lc.NEW_REVIEW_PMID}"} <= set(loop["second"]["queue"]["study_id"])
     assert ch["verdict_changes"] == [] and ch["newly_included"] == []
-<<<<<<< HEAD
-    # the report opens with the Summary of Findings; what changed is the next section
-    first_section = loop["second"]["summary"].split("\n## ")[2]
-    assert first_section.startswith("What changed since") and lc.NEW_RCT_PMID in first_section
-=======
     section = changes_section(loop["second"]["summary"])
     assert section.startswith("What changed since") and lc.NEW_RCT_PMID in section
->>>>>>> main
 
 
 def test_screen_merge_changes_the_included_set_and_loses_nothing(loop: dict) -> None:
@@ -158,9 +152,4 @@ def test_a_verdict_moves_only_once_the_new_trial_is_extracted(loop: dict) -> Non
     assert all(rct in v["moved_by"] for v in ch["verdict_changes"])
     assert ch["awaiting_extraction"] == [] and ch["provisional_claims"] == []
     assert ch["headline"].startswith(f"{len(ch['verdict_changes'])} conclusion(s) changed")
-<<<<<<< HEAD
-    first_section = loop["fourth"]["summary"].split("\n## ")[2]  # after the Summary of Findings
-    assert ch["verdict_changes"][0]["claim_id"] in first_section
-=======
     assert ch["verdict_changes"][0]["claim_id"] in changes_section(loop["fourth"]["summary"])
->>>>>>> main
