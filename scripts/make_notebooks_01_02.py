@@ -66,11 +66,11 @@ NB01 = [
         "export NCBI_EMAIL=you@example.org      # NCBI asks for a contact address; never written to any file\n"
         "export NCBI_API_KEY=...                # optional: 10 instead of 3 requests per second\n"
         "python -m evidence_review pull --topic evidence/topics/ketamine_ocd.toml --store store\n"
-        "python -m evidence_review report --store store --out reports-live   # the whole report on the pull\n"
-        "# screen: fill reports-live/tables/screening_queue.csv, then\n"
-        "python -m evidence_review screen --queue reports-live/tables/screening_queue.csv --reviewer AB\n"
+        "python -m evidence_review report --store store         # the whole report on the pull, in store/reports/\n"
+        "# screen: fill store/reports/tables/screening_queue.csv, then\n"
+        "python -m evidence_review screen --queue store/reports/tables/screening_queue.csv --reviewer AB\n"
         "python -m evidence_review refresh --store store                     # next month: new / revised / withdrawn\n"
-        "python -m evidence_review report --store store --out reports-live   # 'What changed since <date>' on top\n"
+        "python -m evidence_review report --store store         # 'What changed since <date>' near the top\n"
         "```\n\n"
         "A pull keeps its raw XML batches and manifest in the store folder (`store/snapshots/<pull_id>/`), "
         "never over the committed snapshot. `report --store` reads that pull's records (abstracts, PubMed "
@@ -129,6 +129,30 @@ NB02 = [
     new_code_cell("{k: prisma.get(k) for k in ('identified', 'duplicates_removed', 'screened', 'excluded_title_abstract', "
                   "'awaiting_screening', 'full_text_assessed', 'excluded_full_text', 'included')}"),
     new_code_cell("screening.prisma_figure(prisma);"),
+    new_markdown_cell(
+        "## Risk of bias\n\n"
+        "One curated row per study x domain (x outcome for RoB 2) in `evidence/risk_of_bias.csv`: RoB 2 (with the "
+        "crossover variant's period and carry-over domain) for randomized trials, ROBINS-I for non-randomized "
+        "comparisons, JBI checklists for uncontrolled trials, case series and case reports. Each judgement has a "
+        "support sentence and a source locator; the overall judgement follows each tool's rule (`docs/methods.md`)."
+    ),
+    new_code_cell(
+        "from evidence_review.review import risk_of_bias, rob_plots\n"
+        "rob = risk_of_bias.load(paths.evidence_dir() / 'risk_of_bias.csv', risk_of_bias.included_study_ids(table))\n"
+        "overall = risk_of_bias.overall(rob)\n"
+        "overall[['study_id', 'tool', 'outcome', 'overall', 'overall_reason']]"
+    ),
+    new_code_cell(
+        "risk_of_bias.output_table(rob, overall)[['study_id', 'tool', 'domain', 'domain_name', 'judgement', 'support', "
+        "'source']]"
+    ),
+    new_markdown_cell("### Traffic-light plot (every judgement) and weighted summary (share of participants)"),
+    new_code_cell(
+        "facts = paths.evidence_facts_dir() / 'studies.jsonl'\n"
+        "labels = rob_plots.study_labels(facts, sorted(set(rob['study_id'])))\n"
+        "rob_plots.traffic_light(rob, overall, labels);"
+    ),
+    new_code_cell("rob_plots.weighted_summary(rob, overall, risk_of_bias.participants(facts));"),
 ]
 
 
