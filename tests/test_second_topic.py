@@ -127,19 +127,24 @@ def test_verdicts_by_hand(report):
     shares = [6 / 10, 10 / 14, 8 / 10]
     # A controlled result must be significant for 'supported': ombry's 10/14 vs 2/14 has Fisher p < 0.05.
     assert fisher_two_sided(*OMBRY[30]) < 0.05 < fisher_two_sided(*TARSK[30])
-    # Certainty: randomized -> starts high; total n = 20 + 28 + 10 = 58 < 100 -> imprecision -> moderate.
+    # Certainty of the responder verdicts: randomized -> starts high; both trials' risk of bias is 'Some
+    # concerns' (D2 in risk_of_bias.csv) -> -1; total n = 20 + 28 + 10 = 58 < 100 -> imprecision -> -1: low.
+    # The verdict is then capped by the SoF row it rests on (same two trials): RoB serious (-1) and
+    # imprecision very serious (-2: 48 participants, and tarsk's interval crosses 0) -> very low.
     # S001-01 regulatory: fact board_approved_qdd = 'no', the claim says 'no' -> supported (documentary, high).
     assert got["S001-01"] == ("supported", "high")
     # S001-02 'more than half respond' (claimed 0.5): every share >= .5 and a significant controlled result.
     assert min(shares) >= 0.5
-    assert got["S001-02"] == ("supported", "moderate")
+    assert got["S001-02"] == ("supported", "very_low")
+    downs = claims.loc["S001-02", "downgrades"]
+    assert "Some concerns" in downs and "total n=58" in downs and "very low certainty (sof.csv)" in downs
     # S001-03 a statement about the lounge: rule not_testable.
     assert got["S001-03"] == ("not_testable", "very_low")
     # S002-01 'nine out of ten' (claimed 0.9): no share reaches .9, but not every Wilson upper bound lies
     # below .9 (plenn 8/10 -> .943), so it is not contradicted: not supported.
     uppers = [wilson_upper(6, 10), wilson_upper(10, 14), wilson_upper(8, 10)]
     assert max(shares) < 0.9 < max(uppers) and min(uppers) < 0.9
-    assert got["S002-01"] == ("not_supported", "moderate")
+    assert got["S002-01"] == ("not_supported", "very_low")
     # S002-02 'within the first hour' ('<=1h'): the earliest QDRS measurement is day 3 (72 h) -> no evidence.
     assert got["S002-02"][0] == "no_evidence" and "72 h" in claims.loc["S002-02", "reason"]
     # S002-03 teenagers (population qdd_adolescent): no included study has adolescents -> no evidence.
