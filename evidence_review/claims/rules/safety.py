@@ -9,7 +9,7 @@ from evidence_review.claims.evidence_base import (
     CONTROLLED_DESIGNS,
     RCT_DESIGNS,
     EvidenceBase,
-    wilson,
+    exact_ci,
 )
 from evidence_review.claims.rules.common import (
     _claimed_float,
@@ -68,7 +68,7 @@ def _safety_items(claim: dict, eb: EvidenceBase) -> list[SafetyItem]:
             point = lo = hi = None
             text = f"{r['fact_id']}: {num:g} of a post-hoc subgroup of {den:g} (a signal, not an incidence)"
         elif num is not None and den:
-            lo, hi = wilson(num, den)
+            lo, hi = exact_ci(num, den)
             point = num / den
             text = f"{r['fact_id']}: {num:g}/{den:g} = {point:.0%} (95% CI {lo:.0%}-{hi:.0%})"
         elif r["unit"] == "share" and _num(r["value_low"]) is not None:
