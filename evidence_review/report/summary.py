@@ -318,6 +318,13 @@ def _rows(ctx, name: str) -> int:
     return 0 if t is None else len(t)
 
 
+def _matched_text(matched: dict) -> str:
+    if not matched:
+        return "; none matched a curated study"
+    parts = ", ".join(f"{k.replace('_', ' + ')} {v}" for k, v in matched.items())
+    return f"; {sum(matched.values())} matched to curated studies ({parts}; `tables/record_matches.csv`)"
+
+
 def identification_lines(ctx, g) -> list[str]:
     """How the records were identified, stream by stream - only searches that were run show a query."""
     ident = ctx.facts.get("identification") or {}
@@ -331,12 +338,14 @@ def identification_lines(ctx, g) -> list[str]:
                          + (f", publication dates {window[0]} to {window[1]}" if window and window[0] else "")
                          + f"; {s.get('identified')} records (esearch count {s.get('esearch_count')}"
                          + (f", {s['missing_pmids']} listed but not returned" if s.get("missing_pmids") else "")
-                         + ").")
+                         + ")" + _matched_text(s.get("matched_to_curated") or {}) + ".")
         elif ident.get("search_run"):
             lines.append(f"- Identification ({s['stream']}): {s['source']}, compiled {s.get('compiled', '')}: "
                          f"{s.get('identified')} curated records, {s.get('duplicates_of_search', 0)} of them also "
                          f"returned by the search (duplicates across sources), {s.get('records')} kept as records "
-                         "identified by other methods with their curated decisions.")
+                         "identified by other methods with their curated decisions"
+                         + (f"; {s['registrations_to_register_stream']} trial registrations are counted in the "
+                            "register stream" if s.get("registrations_to_register_stream") else "") + ".")
         else:
             files = ", ".join(f"`{f['file']}` ({f['entries']} entries)" for f in s.get("files", []))
             lines.append(f"- Identification: no database search was run. The offline snapshot "

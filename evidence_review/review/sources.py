@@ -91,13 +91,18 @@ def from_store(store_dir: Path, pull_id: str | None, snap: Path) -> RunRecords:
         "date_run": pull.completed_utc or pull.started_utc, "date_window": window,
         "esearch_count": pull.count, "identified": int(len(pulled)),
         "missing_pmids": len(pull.info.get("missing") or []),
+        "matched_to_curated": {k: int(v) for k, v in sorted(matches["matched_on"].value_counts().items())
+                               if k != "none"},
         "topic": pull.info.get("topic"),
     }
+    # trial registrations are the register stream's (review.registers), not "other methods" reports
+    reg = other["key_source"].isin(["nct", "registry"])
     om = {
-        "stream": "other_methods", "source": "curated evidence snapshot (hand search, citations, registries)",
+        "stream": "other_methods", "source": "curated evidence snapshot (hand search, citations)",
         "search_run": False, "how_compiled": manifest.get("how_compiled", ""),
-        "compiled": manifest.get("compiled", ""), "identified": int(len(curated)),
-        "duplicates_of_search": int(len(matched)), "records": int(len(other)),
+        "compiled": manifest.get("compiled", ""), "identified": int(len(curated) - reg.sum()),
+        "duplicates_of_search": int(len(matched)), "records": int(len(other) - reg.sum()),
+        "registrations_to_register_stream": int(reg.sum()),
     }
     ident = {"kind": "store", "search_run": True, "date": pull.completed_utc or pull.started_utc,
              "label": f"PubMed search run {(pull.completed_utc or '')[:10]} (pull {pull.pull_id})",
