@@ -157,7 +157,7 @@ def test_report_is_the_full_report_of_the_invented_topic(report):
     for name in ("records", "effects", "pooled", "claims", "sof", "swim", "registrations"):
         assert (report / "tables" / f"{name}.csv").is_file(), name
     assert (report / "figures" / "forest_qdrs_response_vs_placebo_day7.svg").is_file()
-    assert (report / "figures" / "forest_qdrs_response_by_study.svg").is_file()
+    assert (report / "figures" / "forest_responders_by_study.svg").is_file()
     # nothing of the flagship review leaks into an invented topic's report
     text = " ".join(p.read_text(encoding="utf-8", errors="ignore") for p in report.rglob("*")
                     if p.is_file() and p.suffix in (".md", ".csv", ".json", ".html")).lower()

@@ -101,18 +101,12 @@ def _synthesis_parts(ctx: "ReportContext") -> tuple[str, pd.DataFrame, pd.DataFr
     return lead, rules, sw[list(SWIM_VIEW_COLS)], tests
 
 
-def _domain(ctx: "ReportContext") -> str:
-    """The SWiM outcome domain the topic file names (``[swim] domain``), as the effects stage wrote it."""
-    sw = ctx.tables.get("swim")
-    return str(sw["domain"].iloc[0]) if sw is not None and len(sw) else "outcome domain"
-
-
 def synthesis_md(ctx: "ReportContext", md_table: Callable[[pd.DataFrame], str]) -> list[str]:
     parts = _synthesis_parts(ctx)
     if parts is None:
         return []
     lead, rules, sw, tests = parts
-    out = [lead, "", md_table(rules), "", f"### Synthesis without meta-analysis (SWiM): {_domain(ctx)}", "", md_table(sw), ""]
+    out = [lead, "", md_table(rules), "", f"### Synthesis without meta-analysis (SWiM): {ctx.topic.condition.label} symptoms", "", md_table(sw), ""]
     if not tests.empty:
         out += ["Sign test by direction of effect (two-sided exact binomial):", "", md_table(tests), ""]
     fig = ctx.facts.get("swim_figure")
@@ -127,7 +121,7 @@ def synthesis_html(ctx: "ReportContext", html_table: Callable[..., str]) -> list
         return []
     lead, rules, sw, tests = parts
     out = [f"<p>{html.escape(lead)}</p>", html_table(rules, table_id="comparability-table"),
-           '<h3 id="swim">Synthesis without meta-analysis (SWiM): ' + html.escape(_domain(ctx)) + '</h3>', html_table(sw, table_id="swim-table")]
+           f'<h3 id="swim">Synthesis without meta-analysis (SWiM): {html.escape(ctx.topic.condition.label)} symptoms</h3>', html_table(sw, table_id="swim-table")]
     if not tests.empty:
         out += ["<p>Sign test by direction of effect (two-sided exact binomial):</p>",
                 html_table(tests, table_id="sign-test-table")]

@@ -42,9 +42,10 @@ class GradeParams:
     decision_threshold_rd: float = 0.0
     decision_threshold_smd: float = 0.0
     wide_proportion_interval: float = 0.5
-    outcome_measures: tuple[str, ...] = ("Y-BOCS", "CY-BOCS")
+    outcome_measures: tuple[str, ...] = ()  # the PICO's outcome scales (topic file)
     populations: tuple[str, ...] = ()
     indirect_outcomes: dict[str, str] = field(default_factory=dict)
+    intervention: str = "the intervention"  # how statements name it (the topic's intervention label)
 
 
 @dataclass(frozen=True)
@@ -241,8 +242,7 @@ SOF_COLUMNS: tuple[str, ...] = (
 
 def grade_outcome(spec: SofOutcome, results: pd.DataFrame, rob: dict[str, tuple[str, int]], params: GradeParams,
                   populations: dict[str, str], study_group: dict[str, str], missing_results: Sequence[str],
-                  non_publication: pd.DataFrame | None, pooled_effect: str | None = None,
-                  intervention: str = "the intervention") -> dict[str, Any]:
+                  non_publication: pd.DataFrame | None, pooled_effect: str | None = None) -> dict[str, Any]:
     """One SoF row. ``results``: the contributing effects rows (study_id, design, comparison_type,
     outcome, scale, measure, yi, vi, n, ci_low, ci_high [display interval], effect_label, direction)."""
     base = {"sof_id": spec.id, "sof_kind": spec.kind, "outcome": spec.outcome, "comparison": spec.comparison}
@@ -274,7 +274,7 @@ def grade_outcome(spec: SofOutcome, results: pd.DataFrame, rob: dict[str, tuple[
     row = {**base, "studies": int(per_group.size), "study_ids": "; ".join(per_group.index), "participants": participants,
            "effect": effect, "certainty": level, "starting_level": start,
            "upgrades": up.judgement, "upgrades_reason": up.reason,
-           "statement": statement(level, spec, favourable, intervention)}
+           "statement": statement(level, spec, favourable, params.intervention)}
     for name, d in doms.items():
         row[name] = d.judgement if not d.levels else f"{d.judgement} ({d.levels:+d})"
         row[f"{name}_reason"] = d.reason

@@ -35,6 +35,8 @@ def load_grade(path: str | Path) -> tuple[grade.GradeParams, tuple[grade.SofOutc
     unknown = sorted(set(g) - known)
     if unknown:
         raise InputError(f"unknown key {unknown[0]!r}", file=path, field=f"grade.{unknown[0]}")
+    g.setdefault("outcome_measures", (data.get("outcome") or {}).get("scales") or ())
+    g.setdefault("intervention", (data.get("intervention") or {}).get("label") or "the intervention")
     params = grade.GradeParams(**{k: tuple(v) if isinstance(v, list) else float(v) if isinstance(v, (int, float)) else v
                                   for k, v in g.items()}, indirect_outcomes=dict(indirect))
     specs = []
@@ -116,8 +118,7 @@ def build_sof(ctx: "ReportContext") -> pd.DataFrame:
                 p = hit.iloc[0]
                 pooled_effect = (f"pooled {p['measure']} {p['estimate']:.2f} ({p['ci_low']:.2f} to {p['ci_high']:.2f}), "
                                  f"{p['method']}, k = {int(p['k'])}")
-        rows.append(grade.grade_outcome(spec, res, rob, params, pops, groups, missing, nonpub, pooled_effect,
-                                        ctx.topic.intervention_label))
+        rows.append(grade.grade_outcome(spec, res, rob, params, pops, groups, missing, nonpub, pooled_effect))
     return pd.DataFrame(rows, columns=list(grade.SOF_COLUMNS))
 
 

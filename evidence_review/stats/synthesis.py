@@ -14,7 +14,6 @@ standardised mean differences and changes (``ci_method`` names it on every row).
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -237,11 +236,10 @@ def _display_triplet(eff: pd.DataFrame, ids: pd.Series) -> tuple[list[float], li
 
 
 def make_forest_plots(table: pd.DataFrame, eff: pd.DataFrame, details: dict[str, dict[str, Any]],
-                      figures_dir: Path, scale: str = "") -> tuple[list[str], list[Path]]:
-    """Forest plot per pooled analysis plus a descriptive (unpooled) plot of every responder proportion
-    on the topic's primary scale (``scale``: outcome '<scale> response'). Study rows show the review's
-    interval for their measure (the same numbers as effects.csv: x/n with its exact interval), never a
-    continuity-corrected back-transform."""
+                      figures_dir: Path, measure_name: str = "") -> tuple[list[str], list[Path]]:
+    """Forest plot per pooled analysis plus a descriptive (unpooled) plot of every Y-BOCS responder
+    proportion. Study rows show the review's interval for their measure (the same numbers as
+    effects.csv: x/n with its exact interval), never a continuity-corrected back-transform."""
     stems, written = [], []
     for name, det in details.items():
         if not det.get("pooled"):
@@ -256,20 +254,19 @@ def make_forest_plots(table: pd.DataFrame, eff: pd.DataFrame, details: dict[str,
                                            f"k = {res.k}"))
         written += forest.save_forest(fig, figures_dir, name)
         stems.append(f"forest_{name}")
-    resp = table[(table["outcome"] == f"{scale} response") & (table["input_group"] == "proportion")]
-    stem = re.sub(r"[^a-z0-9]", "", scale.lower()) + "_response_by_study"
-    if scale and len(resp):
+    resp = table[(table["outcome"] == f"{measure_name} response") & (table["input_group"] == "proportion")]
+    if len(resp):
         yi, vi = effects.proportion("PLO", resp["xi"].to_numpy(float), resp["ni"].to_numpy(float))
         labels = [f"{r['study_id']}: {int(r['xi'])}/{int(r['ni'])}, >={r['response_threshold_pct']:g}%, "
                   + (f"day {r['timepoint_days']:g}" if not pd.isna(r["timepoint_days"]) else "time n/a")
                   for _, r in resp.iterrows()]
         fig = forest.forest_plot(labels, yi, vi, "PLO", result=None,
-                                 title=f"{scale} responder proportions by study (not pooled: comparators, populations, regimens and timepoints differ)",
+                                 title=f"{measure_name} responder proportions by study (not pooled: comparators, populations, regimens and timepoints differ)",
                                  xlabel="proportion responding (95% exact Clopper-Pearson CI)",
                                  display=_display_triplet(eff, resp["comparison_id"]),
                                  footnote="descriptive only; no pooled estimate; uncontrolled proportions are not evidence of efficacy")
-        written += forest.save_forest(fig, figures_dir, stem)
-        stems.append(f"forest_{stem}")
+        written += forest.save_forest(fig, figures_dir, "responders_by_study")
+        stems.append("forest_responders_by_study")
     return stems, written
 
 

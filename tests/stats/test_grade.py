@@ -51,7 +51,8 @@ def test_inconsistency_needs_two_studies_and_reads_directions_and_i2():
 
 
 def test_indirectness_against_pico():
-    params = grade.GradeParams(indirect_outcomes={"dose trend": "not a contrast"}, populations=("adult",))
+    params = grade.GradeParams(indirect_outcomes={"dose trend": "not a contrast"}, populations=("adult",),
+                               outcome_measures=("Y-BOCS", "CY-BOCS"))
     assert grade.indirectness(_res(), params, {"a": "adult", "b": "adult"}).levels == 0
     assert grade.indirectness(_res(outcome=["dose trend", "Y-BOCS response"]), params,
                               {"a": "adult", "b": "adult"}).reason.startswith("a: not a contrast")
