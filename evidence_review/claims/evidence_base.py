@@ -26,6 +26,7 @@ import pandas as pd
 from scipy import stats
 
 from evidence_review import paths
+from evidence_review.claims.fact_sources import parse_locator
 from evidence_review.errors import InputError
 from evidence_review.review.snapshot import read_jsonl
 from evidence_review.review.studies import count_once as _count_once
@@ -43,7 +44,11 @@ HIGHER_IS_BETTER = re.compile(r"respon|remission|improvement", re.IGNORECASE)
 FACT_COLUMNS: tuple[str, ...] = (
     "fact_id", "topic", "key", "statement", "value", "value_low", "value_high", "unit",
     "numerator", "denominator", "n", "design", "study_id", "source",
+    # the fact's own certainty; how any number was derived from its source; the compiled-facts lines it
+    # was written from and fragments of them (checked by claims.fact_sources)
+    "certainty", "derived", "source_line", "source_terms",
 )
+FACT_CERTAINTY = ("high", "moderate", "low", "very_low")
 # Fact topics every review has; a topic file adds '<condition>_harms', '<condition>_timing' and its context
 # conditions (see fact_topics).
 GENERIC_FACT_TOPICS = frozenset({"regulatory", "citation", "safety", "pharmacology", "practice"})
@@ -70,6 +75,8 @@ class EvidenceBase:
     known_ids: frozenset[str] = field(default_factory=frozenset)
     # the synthesis stage's pooled analyses (ctx.tables["pooled"]): only comparable studies are pooled there
     pooled: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # every screened record (included or not), so a rule can say what the search found outside the question
+    records: pd.DataFrame = field(default_factory=pd.DataFrame)
     topic: Topic = field(default_factory=lambda: default_topic())
 
     _rows: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
@@ -112,9 +119,16 @@ def load_facts(path: str | Path | None = None, topic: Topic | None = None) -> pd
         if rec["topic"] == "practice" and rec["value"] not in PRACTICE_VALUES:
             raise InputError(f"practice value '{rec['value']}' must be one of {', '.join(sorted(PRACTICE_VALUES))}",
                              file=path, row=row, field="value")
-        for col in ("statement", "source"):
+        for col in ("statement", "source", "certainty", "source_line"):
             if not rec[col].strip():
                 raise InputError(f"empty {col}", file=path, row=row, field=col)
+        if rec["certainty"] not in FACT_CERTAINTY:
+            raise InputError(f"certainty '{rec['certainty']}' must be one of {', '.join(FACT_CERTAINTY)}",
+                             file=path, row=row, field="certainty")
+        try:
+            parse_locator(rec["source_line"])
+        except ValueError as exc:
+            raise InputError(str(exc), file=path, row=row, field="source_line") from None
         for col in ("value_low", "value_high", "numerator", "denominator", "n"):
             if rec[col]:
                 try:
@@ -420,8 +434,10 @@ def build(tables: dict[str, pd.DataFrame], facts: pd.DataFrame | None = None,
     if tables.get("records") is not None and "study_id" in tables["records"].columns:
         known |= set(tables["records"]["study_id"].astype(str))
     pooled = tables.get("pooled")
+    records = tables.get("records")
     return EvidenceBase(studies=studies, findings=findings, facts=facts, known_ids=frozenset(known),
-                        pooled=pooled if pooled is not None else pd.DataFrame(), topic=topic)
+                        pooled=pooled if pooled is not None else pd.DataFrame(), topic=topic,
+                        records=records if records is not None else pd.DataFrame())
 
 
 def count_once(studies: pd.DataFrame, ids: Any = None) -> dict[str, Any]:

@@ -235,7 +235,10 @@ def spec_for_claim(sentence: str) -> dict[str, str]:
     if safety:
         return safety
     if ANAESTHETIC.search(s) and not EFFECT.search(s.split("and it")[0] if "and it" in s else ""):
-        return _spec("regulatory", "regulatory", "anaesthetic_approval", "yes", design="regulatory_record", population="any",
+        # an approval documents that the drug may be used, not how widely or why: those parts are tested apart
+        parts = ["anaesthetic_approval"] + (["anaesthetic_use_extent"] if re.search(r"widely|commonly|routinely", s) else []) \
+            + (["anaesthetic_safety_profile"] if re.search(r"\bsafe(ty)?\b", s) else [])
+        return _spec("regulatory", "regulatory", "+".join(parts), "yes", design="regulatory_record", population="any",
                      scope="general", cue="anaesthetic use")
     # what studies exist and what they found
     if NULL_RESULT.search(s):

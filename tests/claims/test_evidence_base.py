@@ -14,6 +14,7 @@ from evidence_review.claims.evidence_base import (
     FACT_COLUMNS, finding_from_row, findings_from_timing, load_facts, studies_from_facts, wilson,
 )
 
+from evidence_review.claims.fact_sources import untraceable
 from test_verdicts import STUDY_COLS, fact, study
 
 
@@ -126,3 +127,49 @@ def test_pharmacology_facts_cite_records_that_exist(shared_dir) -> None:
         assert cited and set(cited) <= set(st.index), rec.fact_id
         for pmid in re.findall(r"PMID:(\d+)", rec.source):
             assert pmid in set(st["pmid"].astype(str)), pmid
+
+
+def test_every_fact_is_traceable_to_its_lines_in_the_compiled_facts(shared_dir) -> None:
+    """Practice, harm and timing facts (and all others) name their lines; fragments and numbers are there."""
+    facts = load_facts()
+    assert untraceable(facts, paths.evidence_facts_dir()) == []
+    for topic in ("practice", "ocd_harms", "ocd_timing"):
+        assert (facts.loc[facts["topic"] == topic, "source_terms"] != "").all(), topic
+
+
+def test_traceability_check_catches_an_added_requirement(shared_dir) -> None:
+    facts = load_facts()
+    asa = facts[facts["fact_id"] == "prac_asa_2025"].copy()
+    asa["source_terms"] = asa["source_terms"] + ";only for a medical indication"
+    asa["statement"] = asa["statement"] + " Keep 3 staff."
+    problems = untraceable(asa, paths.evidence_facts_dir())
+    assert any("only for a medical indication" in p for p in problems)
+    assert any("number 3 " in p for p in problems)
+    derived = facts[facts["fact_id"] == "dep_murrough2013_ajp"].copy()
+    derived["derived"] = ""
+    assert untraceable(derived, paths.evidence_facts_dir()) == []  # 7.7 is the value, not in the statement
+    wrong_line = facts[facts["fact_id"] == "saf_loc_label"].copy()
+    wrong_line["source_line"] = "context_facts.md:131"
+    assert any("0.3-0.4%" in p for p in untraceable(wrong_line, paths.evidence_facts_dir()))
+
+
+def test_derived_values_say_how() -> None:
+    """A numeric value that is not written on its source lines must carry a 'derived' note."""
+    facts = load_facts()
+    for fid in ("dep_murrough2013_ajp", "dep_murrough2013_repeated", "saf_dissociation_label",
+                "saf_sedation_label", "ocd_time_algin_wk12", "ocd_time_rodriguez2016_vas", "dep_onset_hours"):
+        assert facts.set_index("fact_id").at[fid, "derived"], fid
+
+
+@pytest.mark.parametrize("field, value, match", [
+    ("certainty", "sure", "certainty"), ("certainty", "", "empty certainty"),
+    ("source_line", "context_facts.md", "bad source line"), ("source_line", "", "empty source_line"),
+])
+def test_fact_certainty_and_locator_are_validated(tmp_path, field: str, value: str, match: str) -> None:
+    rows = load_facts().head(2).copy()
+    rows.loc[rows.index[1], field] = value
+    bad = tmp_path / "f.csv"
+    rows.to_csv(bad, index=False)
+    with pytest.raises(InputError, match=match) as exc:
+        load_facts(bad)
+    assert exc.value.row == 3 and exc.value.field == field

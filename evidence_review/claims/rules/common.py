@@ -14,6 +14,7 @@ from evidence_review.claims.evidence_base import (
     PRIMARY_DESIGNS,
     RCT_DESIGNS,
     EvidenceBase,
+    count_once,
 )
 
 VERDICTS: tuple[str, ...] = ("supported", "partly_supported", "not_supported", "contradicted", "no_evidence",
@@ -144,27 +145,78 @@ def condition_findings(eb: EvidenceBase, population: str | None = None) -> pd.Da
 
 
 def _n_of(eb: EvidenceBase, ids: Iterable[str]) -> int:
-    tot = 0
-    for s in ids:
-        n = eb.study(s).get("n")
-        if n and not _isnan(n):
-            tot += int(n)
-    return tot
+    """Participants of the studies behind ``ids``, each study once (reports of one study share people)."""
+    ids = [s for s in ids if s in eb.studies.index]
+    return count_once(eb.studies, ids)["participants"] if ids else 0
+
+
+def _k_of(eb: EvidenceBase, ids: Iterable[str]) -> int:
+    """Distinct studies behind the reports ``ids`` (a letter about two trial patients is not a new study)."""
+    ids = [s for s in ids if s in eb.studies.index]
+    return count_once(eb.studies, ids)["studies"] if ids else 0
+
+
+def _group_of(eb: EvidenceBase, sid: str) -> str:
+    st = eb.studies
+    if "study_group" in st.columns and sid in st.index and str(st.at[sid, "study_group"] or ""):
+        return str(st.at[sid, "study_group"])
+    return sid
+
+
+def study_level(eb: EvidenceBase, ids: Iterable[str]) -> pd.DataFrame:
+    """One row per study behind the reports ``ids``: the parent report's row (its design and n) where the
+    parent is among the records, else the first report's."""
+    ids = [s for s in ids if s in eb.studies.index]
+    rows = {}
+    for sid in ids:
+        g = _group_of(eb, sid)
+        if g not in rows:
+            rows[g] = g if g in eb.studies.index else sid
+    return eb.studies.loc[list(rows.values())] if rows else eb.studies.iloc[0:0]
+
+
+def rct_breakdown(eb: EvidenceBase, ids: Iterable[str]) -> tuple[pd.DataFrame, str]:
+    """The randomized trials among ``ids`` (one row per study) and a phrase saying which gave outcome data:
+    a trial stopped with no outcome numbers, or known only from a meeting abstract, is counted as a trial
+    but never as evidence."""
+    st = study_level(eb, ids)
+    rcts = st[st["design"].isin(RCT_DESIGNS)]
+    with_data = set(eb.findings["study_id"]) if not eb.findings.empty else set()
+    has = rcts[rcts.index.isin(with_data)]
+    without = rcts[~rcts.index.isin(with_data)]
+    text = f"{len(rcts)} RCTs, {len(has)} with outcome data (n={_n_of(eb, has.index)})"
+    if len(without):
+        bits = []
+        for sid, r in without.iterrows():
+            n = r.get("n")
+            size = "n not reported" if n is None or _isnan(n) else f"n={int(n)}"
+            kind = str(r.get("report_type") or "")
+            bits.append(f"{sid} ({kind + '; ' if kind and kind != 'journal article' else ''}{size})")
+        text += "; without outcome data: " + ", ".join(bits)
+    return rcts, text
 
 
 def _describe(eb: EvidenceBase, f: pd.DataFrame, limit: int = 6) -> str:
-    """'1 RCT (n=15): ...; 2 uncontrolled (n=24): ...' built from finding summaries."""
+    """'1 RCT (n=15): ...; 2 uncontrolled (n=24): ...' built from finding summaries.
+
+    Studies and participants are counted once: a study with a controlled comparison is not counted again
+    among the uncontrolled (its single-arm rows describe the same patients), and reports of one study
+    (an adverse-event letter about two trial patients) count as that study."""
     parts = []
-    for label, mask in (("controlled", f["controlled"].astype(bool)), ("uncontrolled", ~f["controlled"].astype(bool))):
+    ctrl_mask = f["controlled"].astype(bool)
+    ctrl_groups = {_group_of(eb, s) for s in f.loc[ctrl_mask, "study_id"]}
+    unc_mask = ~ctrl_mask & ~f["study_id"].map(lambda s: _group_of(eb, s) in ctrl_groups).astype(bool)
+    for label, mask in (("controlled", ctrl_mask), ("uncontrolled", unc_mask)):
         sub = f[mask]
         if sub.empty:
             continue
         ids = list(dict.fromkeys(sub["study_id"]))
+        k = _k_of(eb, ids) or len(ids)
         if label == "controlled":
-            k_rct = sum(eb.study(s).get("design") in RCT_DESIGNS for s in ids)
-            head = f"{k_rct} RCT{'s' if k_rct != 1 else ''}" if k_rct == len(ids) else f"{len(ids)} controlled"
+            k_rct = len({_group_of(eb, s) for s in ids if eb.study(s).get("design") in RCT_DESIGNS})
+            head = f"{k_rct} RCT{'s' if k_rct != 1 else ''}" if k_rct == k else f"{k} controlled"
         else:
-            head = f"{len(ids)} uncontrolled"
+            head = f"{k} uncontrolled"
         items = [f"{r.study_id}: {r.summary}" for r in sub.head(limit).itertuples()]
         more = f"; +{len(sub) - limit} more" if len(sub) > limit else ""
         parts.append(f"{head} (n={_n_of(eb, ids)}): " + "; ".join(items) + more)
@@ -177,6 +229,34 @@ def _mk(verdict: str, rct: bool, downs: list[str], reason: str, studies: Iterabl
         level, downs = "very_low", downs or ["no usable evidence"]
     else:
         level, downs = grade(rct, downs)
+    return apply_hierarchy(Verdict(verdict, level, reason, sorted(dict.fromkeys(studies)),
+                                   sorted(dict.fromkeys(facts)), downs))
+
+
+def fact_start(rows: Iterable[dict] | pd.DataFrame, default: str = "high") -> str:
+    """Where certainty starts for a verdict resting on context facts: the best ``certainty`` the facts
+    carry on their own (a news summary is not a randomized trial however it is labelled). Facts without
+    one (hand-built tables) start at ``default``."""
+    recs = rows.to_dict("records") if isinstance(rows, pd.DataFrame) else list(rows)
+    own = [str(r.get("certainty") or "") for r in recs]
+    known = [c for c in own if c in LEVELS]
+    if not known:
+        return default
+    return min(known, key=LEVELS.index)
+
+
+def grade_from(start: str, downgrades: Iterable[str]) -> tuple[str, list[str]]:
+    """Like :func:`grade`, but from a given starting level (a fact's own certainty)."""
+    downs = [d for d in downgrades if d]
+    return LEVELS[min(LEVELS.index(start) + len(downs), len(LEVELS) - 1)], downs
+
+
+def _mk_facts(verdict: str, rows: Iterable[dict] | pd.DataFrame, downs: list[str], reason: str,
+              studies: Iterable[str] = (), facts: Iterable[str] = ()) -> Verdict:
+    """A verdict resting on context facts: certainty starts at the facts' own (see :func:`fact_start`)."""
+    if verdict in ("no_evidence", "not_testable"):
+        return _mk(verdict, False, downs, reason, studies, facts)
+    level, downs = grade_from(fact_start(rows), downs)
     return apply_hierarchy(Verdict(verdict, level, reason, sorted(dict.fromkeys(studies)),
                                    sorted(dict.fromkeys(facts)), downs))
 

@@ -15,6 +15,9 @@ from evidence_review.claims.rules.common import (
     Verdict,
     _ctx_num,
     _mk,
+    _mk_facts,
+    fact_start,
+    grade_from,
     _num,
     _study_downgrades,
     _window,
@@ -37,7 +40,7 @@ def rule_mechanism(claim: dict, eb: EvidenceBase) -> Verdict:
     if not ph.empty:
         rec = ph.iloc[0]
         sources = [x for x in str(rec["source"]).split(";") if x.strip()]
-        return _mk("supported", True, [], f"{rec['fact_id']}: {claim['test_outcome']} is established pharmacology, "
+        return _mk_facts("supported", ph, [], f"{rec['fact_id']}: {claim['test_outcome']} is established pharmacology, "
                    f"recorded in {len(sources)} indexed sources ({rec['source']})", facts=[rec["fact_id"]])
     pat = eb.topic.vocab("mechanism_measures").get(claim["test_outcome"]) or NEVER
     hits = []
@@ -114,7 +117,8 @@ def _context_efficacy_one(claim: dict, eb: EvidenceBase, what: str, indirect: li
             downs.append(f"imprecision: total n={n}")
         v = "supported" if len(pos) >= 2 and len(pos) > len(nul) else "partly_supported" if pos else "not_supported"
         reason = "; ".join(f"{r['fact_id']}: {r['value']} {r['unit']} (n={r['n']})" for r in pos + nul)
-        return _mk(v, True, downs, f"{len(pos)} positive, {len(nul)} null depression RCTs: {reason}", facts=[r["fact_id"] for r in pos + nul])
+        return _mk_facts(v, pos + nul, downs, f"{len(pos)} positive, {len(nul)} null depression RCTs: {reason}",
+                         facts=[r["fact_id"] for r in pos + nul])
     if what.startswith("ptsd"):
         meta = _ctx_num(eb, "ptsd_meta")
         large = _ctx_num(eb, "ptsd_large_trial")
@@ -132,14 +136,14 @@ def _context_efficacy_one(claim: dict, eb: EvidenceBase, what: str, indirect: li
             downs.append("inconsistency: largest trial found no PTSD benefit")
         if what == "ptsd_tr":
             v = "not_supported" if large_null else "partly_supported"
-            return _mk(v, True, downs, "treatment-resistant PTSD: " + "; ".join(parts), facts=[r["fact_id"] for r in used])
+            return _mk_facts(v, used, downs, "treatment-resistant PTSD: " + "; ".join(parts), facts=[r["fact_id"] for r in used])
         if what == "ptsd:large":
             v = "supported" if g is not None and g >= LARGE_EFFECT and not large_null else "not_supported"
             parts.append(f"a large benefit needs pooled g >= {LARGE_EFFECT:g}")
         else:
             sig = g_lo is not None and g_lo > 0
             v = "supported" if sig and not large_null else "partly_supported" if sig or rep else "not_supported"
-        return _mk(v, True, downs, "; ".join(parts), facts=[r["fact_id"] for r in used])
+        return _mk_facts(v, used, downs, "; ".join(parts), facts=[r["fact_id"] for r in used])
     return _mk("no_evidence", False, [], f"no context facts for '{what}'")
 
 
@@ -157,7 +161,7 @@ def rule_context_onset(claim: dict, eb: EvidenceBase) -> Verdict:
         v.studies = sorted(set(v.studies).union(*[e.studies for e in extra]))
         v.facts = sorted(set(v.facts).union(*[e.facts for e in extra]))
         v.downgrades = list(dict.fromkeys(v.downgrades + [d for e in extra for d in e.downgrades]))
-        v.certainty = grade(True, v.downgrades)[0]
+        v.certainty = grade_from(fact_start(eb.facts[eb.facts["fact_id"].isin(v.facts)]), v.downgrades)[0]
         return v
     if what == "depression":
         f = _ctx_num(eb, "depression_onset")
@@ -165,7 +169,7 @@ def rule_context_onset(claim: dict, eb: EvidenceBase) -> Verdict:
             return _mk("no_evidence", False, [], "no depression onset fact")
         first = _num(f[0]["value_low"])
         v = "supported" if first is not None and first <= win[1] else "not_supported"
-        return _mk(v, True, [], f"{f[0]['fact_id']}: first effect ~{f[0]['value_low']} h, peak {f[0]['value']} h, fades by {f[0]['value_high']} h; claim: within {win[1]:g} h",
+        return _mk_facts(v, f[:1], [], f"{f[0]['fact_id']}: first effect ~{f[0]['value_low']} h, peak {f[0]['value']} h, fades by {f[0]['value_high']} h; claim: within {win[1]:g} h",
                    facts=[f[0]["fact_id"]])
     single = _ctx_num(eb, "ptsd_single_infusion_24h")
     meta24 = _ctx_num(eb, "ptsd_meta_24h")
@@ -182,7 +186,7 @@ def rule_context_onset(claim: dict, eb: EvidenceBase) -> Verdict:
     v = ("partly_supported" if meta_null else "supported") if pos else "not_supported"
     parts = [f"{r['fact_id']}: {r['value']} {r['unit']} (n={r['n']})" for r in single] + \
             [f"{r['fact_id']}: g={r['value']} (95% CI {r['value_low']} to {r['value_high']})" for r in meta24]
-    return _mk(v, True, downs, "; ".join(parts), facts=[r["fact_id"] for r in single + meta24])
+    return _mk_facts(v, single + meta24, downs, "; ".join(parts), facts=[r["fact_id"] for r in single + meta24])
 
 
 def rule_context_durability(claim: dict, eb: EvidenceBase) -> Verdict:
@@ -193,5 +197,5 @@ def rule_context_durability(claim: dict, eb: EvidenceBase) -> Verdict:
         return _mk("no_evidence", False, [], "no follow-up fact for single-infusion PTSD trials")
     longest = _num(f[0]["value"]) or 0
     v = "supported" if longest >= win[1] else "not_supported"
-    return _mk(v, True, [f"imprecision: single trial n={f[0]['n']}"],
+    return _mk_facts(v, f[:1], [f"imprecision: single trial n={f[0]['n']}"],
                f"{f[0]['fact_id']}: single-infusion follow-up {longest:g} h vs claimed {win[1]:g} h", facts=[f[0]["fact_id"]])

@@ -15,7 +15,9 @@ from evidence_review.claims.rules.common import (
     _claimed_float,
     _facts,
     _mk,
-    _n_of,
+    _mk_facts,
+    rct_breakdown,
+    study_level,
     _num,
     _study_downgrades,
     cond,
@@ -24,16 +26,32 @@ from evidence_review.claims.rules.common import (
 
 
 def rule_regulatory(claim: dict, eb: EvidenceBase) -> Verdict:
-    """The claim's regulatory fact (test_outcome) must have the value the claim states (claimed)."""
-    f = _facts(eb, key=claim["test_outcome"])
+    """The claim's regulatory fact (test_outcome) must have the value the claim states (claimed).
+
+    A claim that says more than a regulatory record can show (test_outcome joins parts with '+', e.g.
+    'anaesthetic_approval+anaesthetic_use_extent+anaesthetic_safety_profile') is at most partly
+    supported: the approval documents that a drug may be used, not how widely or why, and each part no
+    fact covers costs a level (indirectness) and is named in the reason."""
+    parts = [p for p in str(claim["test_outcome"]).split("+") if p]
+    key, rest = parts[0], parts[1:]
+    f = _facts(eb, key=key)
     if f.empty:
-        return _mk("no_evidence", False, [], f"no context fact with key '{claim['test_outcome']}'")
+        return _mk("no_evidence", False, [], f"no context fact with key '{key}'")
     rec = f.iloc[0]
     same = str(rec["value"]).strip().lower() == str(claim["claimed"]).strip().lower()
     extra = f" ({rec['value_low']} {rec['unit']})".replace(" )", ")") if rec["value_low"] else ""
-    reason = (f"{rec['fact_id']}: {claim['test_outcome']} = {rec['value']}{extra}; claim says "
+    reason = (f"{rec['fact_id']}: {key} = {rec['value']}{extra}; claim says "
               f"{claim['claimed']} -> {'matches' if same else 'differs'}")
-    return _mk("supported" if same else "contradicted", True, [], reason, facts=[rec["fact_id"]])
+    covered = [r for p in rest for r in _facts(eb, key=p).to_dict("records")]
+    missing = [p for p in rest if _facts(eb, key=p).empty]
+    downs = []
+    if missing:
+        reason += (f"; the claim also asserts {', '.join(m.replace('_', ' ') for m in missing)}, which no regulatory "
+                   f"record or other fact documents (an approval shows the drug may be used, not how widely or why)")
+        downs.append(f"indirectness: {rec['fact_id']} documents {key.replace('_', ' ')} only, not "
+                     f"{', '.join(m.replace('_', ' ') for m in missing)}")
+    verdict = "contradicted" if not same else "partly_supported" if missing else "supported"
+    return _mk_facts(verdict, [rec, *covered], downs, reason, facts=[rec["fact_id"], *(r["fact_id"] for r in covered)])
 
 
 def _depression_trials(eb: EvidenceBase) -> pd.DataFrame:
@@ -51,18 +69,20 @@ def rule_evidence_count(claim: dict, eb: EvidenceBase) -> Verdict:
         f = _depression_trials(eb)
         k = len(f)
         v = "supported" if k >= n_claim else "not_supported"
-        return _mk(v, True, [], f"{k} randomized depression trials in the context facts (claim: >= {n_claim:g})",
+        return _mk_facts(v, f, [], f"{k} randomized depression trials in the context facts (claim: >= {n_claim:g})",
                    facts=f["fact_id"])
     st = condition_studies(eb)
-    rcts = st[st["design"].isin(RCT_DESIGNS)]
-    by_design = st["design"].value_counts().sort_index()
+    per_study = study_level(eb, st.index)
+    rcts, rct_text = rct_breakdown(eb, st.index)
+    by_design = per_study["design"].value_counts().sort_index()
     breakdown = ", ".join(f"{d} {c}" for d, c in by_design.items())
+    head = f"{len(per_study)} {cond(eb)} clinical studies in {len(st)} reports ({breakdown})"
     if n_claim < 0:
         v = "supported" if len(rcts) <= -n_claim else "not_supported"
-        reason = f"{len(rcts)} RCTs (total n={_n_of(eb, rcts.index)}) among {len(st)} {cond(eb)} clinical studies ({breakdown}); claim: at most {-n_claim:g}"
+        reason = f"{rct_text}, among {head}; claim: at most {-n_claim:g}"
     else:
-        v = "supported" if len(st) >= n_claim else "not_supported"
-        reason = f"{len(st)} {cond(eb)} clinical studies ({breakdown}), {len(rcts)} RCTs; claim: at least {n_claim:g}"
+        v = "supported" if len(per_study) >= n_claim else "not_supported"
+        reason = f"{head}, {rct_text}; claim: at least {n_claim:g}"
     return _mk(v, True, [], reason, list(st.index))
 
 
@@ -110,7 +130,7 @@ def rule_citation(claim: dict, eb: EvidenceBase) -> Verdict:
     if want_single and found is not None and found > 1:
         alt = others[others["value"] == "1"]
         alt_txt = f"; the single-infusion trial is {alt.iloc[0]['fact_id']} ({alt.iloc[0]['key']})" if not alt.empty else ""
-        return _mk("contradicted", True, ["indirectness: checked against abstracts and summaries, not full text"],
+        return _mk_facts("contradicted", [rec], ["indirectness: checked against abstracts and summaries, not full text"],
                    f"{rec['fact_id']}: the {journal} trial gave {found:g} infusions (n={rec['n']}), not one{alt_txt}",
                    facts=[rec["fact_id"]] + list(alt["fact_id"]))
-    return _mk("supported", True, [], f"{rec['fact_id']}: matches ({rec['statement']})", facts=[rec["fact_id"]])
+    return _mk_facts("supported", [rec], [], f"{rec['fact_id']}: matches ({rec['statement']})", facts=[rec["fact_id"]])

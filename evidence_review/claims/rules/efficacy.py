@@ -21,6 +21,8 @@ from evidence_review.claims.rules.common import (
     _facts,
     _isnan,
     _mk,
+    _k_of,
+    _mk_facts,
     _num,
     _study_downgrades,
     _window,
@@ -164,7 +166,7 @@ def rule_relapse(claim: dict, eb: EvidenceBase) -> Verdict:
                    "; ".join(f"{s}: {t}" for s, t in lost) + (f" | {fact_txt}" if fact_txt else ""),
                    ids, facts["fact_id"])
     if not facts.empty:
-        return _mk("partly_supported", True, ["indirectness: depression/PTSD data"], fact_txt, facts=facts["fact_id"])
+        return _mk_facts("partly_supported", facts, ["indirectness: depression/PTSD data"], fact_txt, facts=facts["fact_id"])
     return _mk("no_evidence", False, [], f"no {cond(eb)} or context data on loss of benefit")
 
 
@@ -200,8 +202,8 @@ def rule_comparative(claim: dict, eb: EvidenceBase) -> Verdict:
     st = condition_studies(eb)
     ctrl = st[st["design"].isin(CONTROLLED_DESIGNS) & st["control"].fillna("").str.contains(pat_ctrl, case=False, regex=True)]
     unc = st[st["concomitant"].fillna("").str.contains(pat_conc, case=False, regex=True)]
-    n_ctrl = len(st[st["design"].isin(CONTROLLED_DESIGNS)])
-    reason = (f"{len(ctrl)} of {n_ctrl} controlled {cond(eb)} studies compare against '{comp}'; "
+    n_ctrl = _k_of(eb, st[st["design"].isin(CONTROLLED_DESIGNS)].index)
+    reason = (f"{_k_of(eb, ctrl.index)} of {n_ctrl} controlled {cond(eb)} studies compare against '{comp}'; "
               f"{len(unc)} uncontrolled report(s) used it ({', '.join(unc.index) or '-'})")
     if ctrl.empty:
         return _mk("no_evidence", False, [], reason, list(unc.index))
@@ -221,7 +223,8 @@ def rule_infusions_to_response(claim: dict, eb: EvidenceBase) -> Verdict:
     downs = [f"indirectness: depression data for an {cond(eb)} claim"] if claim.get("scope") == eb.topic.condition.code else []
     if f[0]["n"] and float(f[0]["n"]) < OPTIMAL_N:
         downs.append(f"imprecision: n={f[0]['n']}")
-    return _mk(v, True, downs, f"{f[0]['fact_id']}: median {med:g} infusions to response (n={f[0]['n']}) vs claimed {n_claim:g}; "
+    size = f"n={f[0]['n']}" if f[0]["n"] else "size not given"
+    return _mk_facts(v, f[:1], downs, f"{f[0]['fact_id']}: median {med:g} infusions to response ({size}) vs claimed {n_claim:g}; "
                f"0 {cond(eb)} studies report response by infusion number", facts=[f[0]["fact_id"]])
 
 

@@ -16,6 +16,8 @@ from evidence_review.claims.rules.common import (
     NEVER,
     Verdict,
     _mk,
+    _group_of,
+    _k_of,
     _n_of,
     _study_downgrades,
     apply_hierarchy,
@@ -60,10 +62,14 @@ def rule_protocol(claim: dict, eb: EvidenceBase) -> Verdict:
     ctrl = using[using["design"].isin(CONTROLLED_DESIGNS)]
     ctx = eb.facts[eb.facts["topic"].isin(list(eb.topic.context.conditions)) & eb.facts["statement"].str.contains(pat_fact, case=False, regex=True)]
     ids = list(using.index)
-    reason = (f"{feature}: {len(ctrl)} controlled {cond(eb)} stud{'y' if len(ctrl) == 1 else 'ies'} "
-              f"({', '.join(ctrl.index) or '-'}), {len(using) - len(ctrl)} uncontrolled "
-              f"({', '.join(sorted(set(using.index) - set(ctrl.index))) or '-'}), "
-              f"{len(ctx)} depression/PTSD fact(s) ({', '.join(ctx['fact_id']) or '-'}) of {len(st)} {cond(eb)} studies")
+    # reports from inside a controlled study (a case from the trial) are that study, not an uncontrolled one
+    ctrl_groups = {_group_of(eb, s) for s in ctrl.index}
+    unc = sorted(s for s in set(using.index) - set(ctrl.index) if _group_of(eb, s) not in ctrl_groups)
+    k_ctrl = _k_of(eb, ctrl.index)
+    reason = (f"{feature}: {k_ctrl} controlled {cond(eb)} stud{'y' if k_ctrl == 1 else 'ies'} "
+              f"({', '.join(ctrl.index) or '-'}), {_k_of(eb, unc)} uncontrolled "
+              f"({', '.join(unc) or '-'}), "
+              f"{len(ctx)} depression/PTSD fact(s) ({', '.join(ctx['fact_id']) or '-'}) of {_k_of(eb, st.index)} {cond(eb)} studies")
     if feature in SCHEDULE_FEATURES:
         cases = [s for s in using.index if using.at[s, "design"] == "case_report" or (_n_of(eb, [s]) or 0) <= 1]
         if len(cases) == len(using):

@@ -15,6 +15,8 @@ from evidence_review.claims.rules.common import (
     _claimed_float,
     _facts,
     _mk,
+    _k_of,
+    _mk_facts,
     _num,
     _study_downgrades,
     apply_hierarchy,
@@ -22,6 +24,7 @@ from evidence_review.claims.rules.common import (
     condition_studies,
     evidence_scope,
     grade,
+    grade_from,
     LEVELS,
     NEVER,
     OPTIMAL_N,
@@ -29,7 +32,8 @@ from evidence_review.claims.rules.common import (
     Verdict,
 )
 
-DOCUMENTARY_DESIGNS = frozenset({"regulatory_record", "systematic_review", "meta_analysis"})
+DOCUMENTARY_DESIGNS = frozenset({"regulatory_record", "drug_label", "systematic_review", "meta_analysis"})
+SIGNAL_UNIT = "not an incidence"  # a count in a post-hoc subgroup: a documented harm, never a rate
 
 
 
@@ -46,6 +50,7 @@ class SafetyItem:
     certainty: str
     rct: bool
     downs: list[str]
+    ocd: bool = False  # an OCD harm report (direct evidence for an OCD claim)
     position: str = ""  # exceeds | above | within | '' (says nothing about the claimed maximum)
 
 
@@ -59,7 +64,10 @@ def _safety_items(claim: dict, eb: EvidenceBase) -> list[SafetyItem]:
     items = []
     for r in facts.to_dict("records"):
         num, den = _num(r["numerator"]), _num(r["denominator"])
-        if num is not None and den:
+        if SIGNAL_UNIT in str(r["unit"]):
+            point = lo = hi = None
+            text = f"{r['fact_id']}: {num:g} of a post-hoc subgroup of {den:g} (a signal, not an incidence)"
+        elif num is not None and den:
             lo, hi = wilson(num, den)
             point = num / den
             text = f"{r['fact_id']}: {num:g}/{den:g} = {point:.0%} (95% CI {lo:.0%}-{hi:.0%})"
@@ -78,6 +86,7 @@ def _safety_items(claim: dict, eb: EvidenceBase) -> list[SafetyItem]:
                 rct, downs = False, [d for d in downs if not d.startswith("risk of bias")]
         else:
             rct = r["design"] in RCT_DESIGNS or r["design"] in DOCUMENTARY_DESIGNS
+            start = r.get("certainty") or ("high" if rct else "low")  # the fact's own certainty
             downs = []
             if not rct and r["design"] not in CONTROLLED_DESIGNS:
                 downs.append(f"risk of bias: no control group ({r['fact_id']})")
@@ -90,8 +99,12 @@ def _safety_items(claim: dict, eb: EvidenceBase) -> list[SafetyItem]:
                 indirect.append(f"not people with {cond(eb)}")
             if indirect:
                 downs.append(f"indirectness: {' and '.join(indirect)} ({r['fact_id']})")
-        level, downs = grade(rct, downs)
-        items.append(SafetyItem(r["fact_id"], sid, text, point, lo, hi, r["key"] == key, level, rct, downs))
+        if sid and eb.study(sid):
+            level, downs = grade(rct, downs)
+        else:
+            level, downs = grade_from(start, downs)
+        items.append(SafetyItem(r["fact_id"], sid, text, point, lo, hi, r["key"] == key, level, rct, downs,
+                                ocd=r["topic"] == f"{eb.topic.condition.code}_harms"))
     return items
 
 
@@ -122,6 +135,34 @@ def _merge_downs(items: list[SafetyItem]) -> list[str]:
     return [f"{dom}: {'; '.join(details)}" for dom, details in by.items()]
 
 
+def _direction(verdict: str) -> str:
+    return {"supported": "for", "partly_supported": "mixed"}.get(verdict, "against")
+
+
+def _decide(pool: list[SafetyItem]) -> tuple[str, list[SafetyItem], list[str]]:
+    """Verdict from the highest-certainty items of ``pool`` (lower ones can only add inconsistency)."""
+    top = min((it.certainty for it in pool), key=LEVELS.index)
+    lead = [it for it in pool if it.certainty == top]
+    lower = [it for it in pool if it.certainty != top]
+    pos = {it.position for it in lead}
+    extra: list[str] = []
+    if "within" not in pos:
+        v = "contradicted" if "exceeds" in pos else "not_supported"
+    elif pos == {"within"}:
+        v = "supported"
+    else:
+        v = "partly_supported"
+        extra.append("inconsistency: sources of equal certainty disagree (" +
+                     ", ".join(it.fact_id for it in lead if it.position != "within") + ")")
+    if v == "supported":
+        against = [it for it in lower if it.position in ("exceeds", "above")]
+        if against:
+            v = "partly_supported"
+            extra.append("inconsistency: lower-certainty reports show it more often (" +
+                         ", ".join(it.fact_id for it in against) + ")")
+    return v, lead, extra
+
+
 def rule_safety_rate(claim: dict, eb: EvidenceBase) -> Verdict:
     """How often an adverse event (test_outcome) occurs vs the most the claim allows (claimed),
     weighing each source by its certainty.
@@ -143,25 +184,20 @@ def rule_safety_rate(claim: dict, eb: EvidenceBase) -> Verdict:
         listed = "; ".join(it.text for it in items)
         return _mk("no_evidence", False, [], f"no rate of '{key}' that can be compared with {claim_txt}" +
                    (f" ({listed})" if listed else ""), facts=[it.fact_id for it in items])
-    top = min((it.certainty for it in informative), key=LEVELS.index)
-    lead = [it for it in informative if it.certainty == top]
-    lower = [it for it in informative if it.certainty != top]
-    pos = {it.position for it in lead}
-    extra: list[str] = []
-    if "within" not in pos:
-        v = "contradicted" if "exceeds" in pos else "not_supported"
-    elif pos == {"within"}:
-        v = "supported"
-    else:
-        v = "partly_supported"
-        extra.append("inconsistency: sources of equal certainty disagree (" +
-                     ", ".join(it.fact_id for it in lead if it.position != "within") + ")")
-    if v == "supported":
-        against = [it for it in lower if it.position in ("exceeds", "above")]
-        if against:
-            v = "partly_supported"
-            extra.append("inconsistency: lower-certainty reports show it more often (" +
-                         ", ".join(it.fact_id for it in against) + ")")
+    # an OCD claim is decided by the OCD harm reports first (direct evidence): when they point another way
+    # than the highest-certainty (label-level or other-condition) sources, the OCD reports decide
+    v, lead, extra = _decide(informative)
+    direct = [it for it in informative if it.ocd] if evidence_scope(claim, eb) == eb.topic.condition.code else []
+    overruled = False
+    if direct:
+        v_direct, lead_direct, extra_direct = _decide(direct)
+        if _direction(v_direct) != _direction(v):
+            overruled = True
+            others = [it.fact_id for it in lead]
+            v, lead = v_direct, lead_direct
+            extra = extra_direct + [f"inconsistency: indirect sources of higher certainty point the other way "
+                                    f"({', '.join(others)})"]
+    top = lead[0].certainty
     downs = _merge_downs(lead)
     rct = any(it.rct for it in lead)
     level = LEVELS[min(LEVELS.index(grade(rct, downs)[0]) + len(extra), len(LEVELS) - 1)]
@@ -171,8 +207,12 @@ def rule_safety_rate(claim: dict, eb: EvidenceBase) -> Verdict:
         if grp:
             by_level.append(f"[{lvl}] " + "; ".join(f"{it.text} {it.position or 'not comparable'}"
                                                      + ("" if it.direct else " (component)") for it in grp))
-    reason = (f"{key}, claim allows {claim_txt}: " + " | ".join(by_level) +
-              f" -> decided by the {top.replace('_', '-')}-certainty sources")
+    signals = [it for it in items if it.ocd and it.point is None and not it.position]
+    decided = ("the OCD harm reports (direct evidence, read before label-level or other-condition rates)"
+               if overruled else f"the {top.replace('_', '-')}-certainty sources"
+               + (", in line with the OCD harm reports" if direct else ""))
+    reason = (f"{key}, claim allows {claim_txt}: " + " | ".join(by_level) + f" -> decided by {decided}"
+              + (f"; also documented in OCD: {'; '.join(it.text for it in signals)}" if signals else ""))
     studies = [it.study_id for it in items if it.study_id]
     return apply_hierarchy(Verdict(v, level, reason, sorted(set(studies)), sorted({it.fact_id for it in items}),
                                    downs + extra))
@@ -192,8 +232,7 @@ def rule_safety_transient(claim: dict, eb: EvidenceBase) -> Verdict:
     downs = ["indirectness: transient-effect data from depression/PTSD trials"] if not trans.empty else []
     if not serious_counted.empty and not trans.empty:
         downs.append(f"inconsistency: serious or delayed harms in {cond(eb)} reports")
-    rct = any(d in RCT_DESIGNS for d in trans["design"])
-    return _mk(v, rct, downs, "; ".join(parts), ids, list(trans["fact_id"]) + list(serious_counted["fact_id"]))
+    return _mk_facts(v, trans, downs, "; ".join(parts), ids, list(trans["fact_id"]) + list(serious_counted["fact_id"]))
 
 
 def rule_ae_reported(claim: dict, eb: EvidenceBase) -> Verdict:
@@ -203,10 +242,11 @@ def rule_ae_reported(claim: dict, eb: EvidenceBase) -> Verdict:
     st = eb.studies[eb.studies["adverse_events"].fillna("").str.contains(pat)]
     if facts.empty and st.empty:
         return _mk("no_evidence", False, [], f"no adverse-event record mentions /{pat.pattern}/")
-    rct = any(d in RCT_DESIGNS for d in facts["design"])
     reason = f"{len(facts)} fact(s), {len(st)} study record(s) mention it: " + "; ".join(facts["fact_id"])
-    return _mk("supported", rct, [f"indirectness: reported for {'/'.join([*eb.topic.indirect_forms, 'other conditions'])}"] if not facts.empty else [],
-               reason, list(st.index), facts["fact_id"])
+    downs = [f"indirectness: reported for {'/'.join([*eb.topic.indirect_forms, 'other conditions'])}"] if not facts.empty else []
+    if facts.empty:
+        return _mk("supported", False, downs, reason, list(st.index))
+    return _mk_facts("supported", facts, downs, reason, list(st.index), facts["fact_id"])
 
 
 def rule_unmeasured(claim: dict, eb: EvidenceBase) -> Verdict:
@@ -221,10 +261,9 @@ def rule_unmeasured(claim: dict, eb: EvidenceBase) -> Verdict:
         return _mk("no_evidence", False, [], f"none of the {len(facts)} {scope} context facts measured {outcome} "
                    f"({cond(eb)} studies are not evidence for a {scope} claim)")
     if scope != eb.topic.condition.code:
-        topics = ", ".join(sorted(set(eb.facts["topic"])))
-        return _mk("no_evidence", False, [], f"no study or fact on '{scope}' measured {outcome}: the evidence base holds "
-                   f"{len(condition_studies(eb))} {cond(eb)} clinical studies and {len(eb.facts)} context facts ({topics})")
+        return _mk("no_evidence", False, [], _outside_scope(eb, scope, outcome))
     st = condition_studies(eb)
+    k = _k_of(eb, st.index)
     pat = claim.get("claimed") or ""
     if pat:
         harm = eb.facts[(eb.facts["topic"] == f"{eb.topic.condition.code}_harms") & eb.facts["statement"].str.contains(pat, case=False, regex=True)]
@@ -232,9 +271,39 @@ def rule_unmeasured(claim: dict, eb: EvidenceBase) -> Verdict:
             ids = [s for s in harm["study_id"] if s]
             parts = [f"{r.fact_id}: {r.numerator}/{r.denominator} ({r.study_id})" for r in harm.itertuples()]
             return _mk("not_supported", False, ["imprecision: case-level reports"],
-                       f"0 of {len(st)} {cond(eb)} studies measured {outcome}; harm reports point the other way: " + "; ".join(parts),
+                       f"0 of {k} {cond(eb)} studies measured {outcome}; harm reports point the other way: " + "; ".join(parts),
                        ids, harm["fact_id"])
-    return _mk("no_evidence", False, [], f"0 of {len(st)} {cond(eb)} clinical studies measured {outcome}")
+    return _mk("no_evidence", False, [], f"0 of {k} {cond(eb)} clinical studies measured {outcome}")
+
+
+# Screened records that speak to a population outside the review's question (title words)
+SCOPE_TERMS: dict[str, str] = {
+    "sud_ed": r"substance|addict|alcohol|eating|anorexi|bulimi|binge",
+}
+
+
+def _outside_scope(eb: EvidenceBase, scope: str, outcome: str) -> str:
+    """Why a claim outside the review's question has no usable evidence, naming any screened records on
+    it (the search found them; screening left them out of the review's question, so nothing was extracted)."""
+    k = _k_of(eb, condition_studies(eb).index)
+    base = (f"outside this review's question: no extracted data on '{scope}' ({outcome}); the evidence base "
+            f"holds {k} {cond(eb)} clinical studies and {len(eb.facts)} context facts")
+    pat = SCOPE_TERMS.get(scope)
+    rec = eb.records
+    if scope in ("any", "general", ""):
+        return (f"no {cond(eb)} clinical study (of {k}), screened record or context fact (of {len(eb.facts)}) "
+                f"measured {outcome}")
+    if not pat or rec is None or rec.empty or "title" not in rec.columns:
+        return base + f", none on '{scope}'"
+    hits = rec[rec["title"].fillna("").str.contains(pat, case=False, regex=True)]
+    if hits.empty:
+        return base + f"; no screened record is on '{scope}'"
+    items = []
+    for r in hits.to_dict("records"):
+        why = str(r.get("exclusion_category") or "") or ("included" if str(r.get("included")) == "True" else "")
+        items.append(f"{r['study_id']} ({str(r.get('design') or '').replace('_', ' ')}"
+                     + (f"; screening: {why}" if why else "") + ")")
+    return base + f"; {len(hits)} screened record(s) address it but were not appraised: " + "; ".join(items)
 
 
 SAFETY_DIRECT_KEYS: dict[str, tuple[str, ...]] = {
