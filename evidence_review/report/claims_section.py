@@ -10,6 +10,7 @@ claims and Summary of Findings tables; nothing is typed in.
 from __future__ import annotations
 
 import html
+import re
 from typing import Any, Mapping
 
 import pandas as pd
@@ -103,12 +104,15 @@ def bottom_line(sof: pd.DataFrame | None, claims: pd.DataFrame, changes: Mapping
 CLAIM_VIEW_COLS = ("claim", "category", "quote", "verdict", "certainty", "studies", "reason")
 
 
+_BRACKET_IDS = re.compile(r" ?\[[a-z0-9_]+\]")  # finding ids such as [ocd_time_x]: kept in the full reason
+
+
 def one_line(text: str, limit: int = ONE_LINE) -> tuple[str, str]:
     """(first line, rest): the first clause (up to ';') if short enough, else the text cut at a word."""
     text = " ".join(str(text or "").split())
     if len(text) <= limit:
         return text, ""
-    head = text.split("; ")[0]
+    head = _BRACKET_IDS.sub("", re.split(r"; | \| ", text)[0]).strip()
     if len(head) > limit:
         head = head[:limit].rsplit(" ", 1)[0] + " …"
     return head, text
@@ -145,7 +149,7 @@ def reason_md(reason: str, downgrades: str) -> str:
 def claims_html_table(view: pd.DataFrame, table_id: str) -> str:
     """The claims of one page; fixed column widths so long quotes and reasons wrap instead of overflowing."""
     e = html.escape
-    widths = ("5em", "7em", "24%", "7.5em", "6em", "12%", "auto")
+    widths = ("5.5em", "7em", "24%", "7.5em", "6.5em", "12%", "auto")
     cols = "".join(f'<col style="width:{w}">' for w in widths)
     head = "".join(f"<th>{c}</th>" for c in CLAIM_VIEW_COLS)
     body = []

@@ -74,7 +74,11 @@ def md_table(df: pd.DataFrame, columns: Iterable[str] | None = None, labels: Map
     return "\n".join(lines)
 
 
-_STUDY_SEP = re.compile(r"; (?=[A-Z][^;:<]{0,40} \d{4}[a-z]?:)")  # "...; Bloch 2012: ..." -> one study per line
+def _study_sep(labels: Mapping[str, str]) -> re.Pattern:
+    """'; ' before '<study label>:' - the renderer starts each study's result on its own line."""
+    names = sorted(set(labels.values()), key=len, reverse=True)
+    alt = "|".join(re.escape(html.escape(n, quote=False)) for n in names) or r"(?!)"
+    return re.compile(r"; (?=(?:" + alt + r"):)")
 
 
 def html_table(df: pd.DataFrame, columns: Iterable[str] | None = None, table_id: str = "", verdict_col: bool = False,
@@ -83,6 +87,7 @@ def html_table(df: pd.DataFrame, columns: Iterable[str] | None = None, table_id:
     whole, PMIDs/DOIs/NCT ids are links, study ids read 'First author year'."""
     cols = list(columns or df.columns)
     head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+    sep = _study_sep(labels or {})
     body = []
     for rec in df[cols].to_dict("records"):
         cells: list[str] = []
@@ -92,7 +97,7 @@ def html_table(df: pd.DataFrame, columns: Iterable[str] | None = None, table_id:
                 v = html.escape(text)
                 cells.append(f'<td class="v-{v}">{v.replace("_", " ")}</td>')
             else:
-                cells.append(f"<td>{_STUDY_SEP.sub('<br>', link_ids_html(text))}</td>")
+                cells.append(f"<td>{sep.sub('<br>', link_ids_html(text))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     tid = f' id="{table_id}"' if table_id else ""
     cls = ' class="fixed"' if fixed else ""
@@ -132,7 +137,7 @@ nav#toc{font-size:0.9em;margin:0.5em 0}nav#toc ol{display:inline;padding:0;margi
 nav#toc b{margin-right:0.8em}nav#toc li{display:inline;margin-right:0.9em}
 table{border-collapse:collapse;margin:1em 0;font-size:0.85em;width:100%}
 th,td{border:1px solid #ccc;padding:4px 6px;vertical-align:top;text-align:left;overflow-wrap:break-word}
-table.fixed{table-layout:fixed}th{background:#f0f0f0}
+table.fixed{table-layout:fixed}#sof-table th:nth-child(4){width:22%}#sof-table th:nth-child(11){width:15%}th{background:#f0f0f0}
 img.fig{max-width:100%;height:auto;display:block;margin:0.5em 0;border:1px solid #eee}
 figure{margin:1em 0}figcaption{font-size:0.9em;color:#444}
 .v-supported{background:#1b7837;color:#fff}.v-partly_supported{background:#a6dba0}.v-not_supported{background:#f4a582}
