@@ -216,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
         _run_worker(*args.worker)
         return 0
     if args.generate:
-        from evidence_review.pubmed.synthetic import generate_records, write_xml
+        from evidence_review.pubmed.synthetic import generate_records
+        from evidence_review.pubmed.synthetic_xml import write_xml
 
         n, seed, xml, gz = args.generate
         records = generate_records(int(n), seed=int(seed))

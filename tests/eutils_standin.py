@@ -33,6 +33,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterable, Sequence
 
 from evidence_review.pubmed import synthetic as sp
+from evidence_review.pubmed import synthetic_xml as sx
 
 FAULTS = ("503", "500", "429", "truncate", "reset", "stall")
 
@@ -138,7 +139,7 @@ class EutilsStandin:
         with self._lock:
             for rec in records:
                 self._records[rec.pmid] = rec
-                self._xml[rec.pmid] = sp.record_xml(rec)
+                self._xml[rec.pmid] = sx.record_xml(rec)
 
     def modify(self, pmid: str, title: str, when: dt.date | None = None) -> sp.SyntheticRecord:
         """Change a record's title and bump its modification date (DateRevised), as PubMed does."""
@@ -237,7 +238,7 @@ class EutilsStandin:
         if retstart >= self.cap:
             err = f"<ERROR>Search Backend failed: retstart cannot be larger than {self.cap - 1}</ERROR>"
         id_xml = "".join(f"<Id>{i}</Id>" for i in page)
-        term = sp._esc(params["term"])
+        term = sx.escape(params["term"])
         return (
             '<?xml version="1.0" encoding="UTF-8" ?>\n'
             f"<eSearchResult><Count>{len(ids)}</Count><RetMax>{len(page)}</RetMax><RetStart>{retstart}</RetStart>"

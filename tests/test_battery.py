@@ -22,6 +22,7 @@ from eutils_standin import EutilsStandin, standin_records
 
 from evidence_review import cli
 from evidence_review.pubmed import synthetic as sp
+from evidence_review.pubmed import synthetic_xml as sx
 
 
 @dataclass
@@ -40,7 +41,7 @@ def write(path: Path, text: str) -> Path:
 
 
 def pubmed_xml(n: int = 2) -> bytes:
-    return sp.corpus_xml(sp.generate_records(n, seed=4))
+    return sx.corpus_xml(sp.generate_records(n, seed=4))
 
 
 def effects(tmp: Path, csv: str, *extra: str, measure: str = "GEN") -> list[str]:

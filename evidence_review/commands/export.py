@@ -33,6 +33,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--which", choices=("all", "included", "excluded"), default="all",
                         help="records by screening decision (reference formats; needs --report)")
     parser.add_argument("--include-withdrawn", action="store_true", help="keep withdrawn records")
+    parser.add_argument("--allow-incomplete", action="store_true",
+                        help="export even while a pull is unfinished (running or interrupted); else exit 1")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
         return _export_references(args, fmt, out)
     if args.report or args.which != "all":
         raise InputError("--report and --which apply to --format ris, bibtex or csljson", field="format")
+    if args.table != "pulls" and not args.pull:
+        _check_no_unfinished_pull(args)
     if args.table == "registrations":
         from evidence_review.registers.export import export_registrations
 
@@ -62,6 +66,26 @@ def run(args: argparse.Namespace) -> int:
     n = export_table(args.store, args.table, out, fmt, pull_id=args.pull, include_withdrawn=args.include_withdrawn)
     print(f"wrote {n} rows to {out}")
     return 0
+
+
+def _check_no_unfinished_pull(args: argparse.Namespace) -> None:
+    """A store mid-pull holds part of the new records beside the old ones: say so, and stop unless asked."""
+    import sys
+
+    from evidence_review.errors import EvidenceReviewError
+    from evidence_review.pubmed.store import Store
+
+    with Store(args.store, create=False) as store:
+        unfinished = [p for p in store.pulls() if p.status != "complete"]
+    if not unfinished:
+        return
+    ids = ", ".join(f"{p.pull_id} ({p.kind}, started {p.started_utc})" for p in unfinished)
+    text = (f"{args.store} has {len(unfinished)} unfinished pull(s): {ids}; they are running or were "
+            "interrupted, so the store holds only part of them")
+    if not args.allow_incomplete:
+        raise EvidenceReviewError(f"{text}. Wait for them, or re-run the same pull/refresh to finish them; "
+                                  "--allow-incomplete exports anyway")
+    print(f"warning: {text} (exported anyway: --allow-incomplete)", file=sys.stderr)
 
 
 def _export_references(args: argparse.Namespace, fmt: str, out) -> int:

@@ -90,6 +90,9 @@ def _run_pubmed(args: argparse.Namespace) -> int:
     if res.missing:
         print(f"warning: {len(res.missing)} PMIDs listed by esearch were not returned by efetch "
               f"(see missing_pmids in the manifest)")
+    if res.diff:
+        print(f"since pull {res.diff['parent_pull_id']}: {len(res.diff['withdrawn'])} PMIDs the query no longer "
+              "returns, marked withdrawn")
     print(f"snapshot: {res.snapshot}")
     return 0
 

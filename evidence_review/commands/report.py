@@ -13,7 +13,7 @@ HELP = "run the main job (records, effects, claims, summary) and write reports/;
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stages", nargs="+", metavar="STAGE",
-                        help="run the pipeline up to these stages (default: all: records effects claims summary)")
+                        help="run the pipeline up to these stages (default: all, in pipeline order)")
     parser.add_argument("--out", type=Path, default=None,
                         help="output folder (default: reports/ or $EVIDENCE_REVIEW_REPORTS)")
     parser.add_argument("--timings", action="store_true", help="print seconds per stage to stderr")
@@ -22,7 +22,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pull", default=None, metavar="PULL_ID",
                         help="with --store: which pull (default: the latest complete one; see `status`)")
     parser.add_argument("--topic", type=Path, default=None, metavar="FILE",
-                        help="topic file (default: evidence/topics/ketamine_ocd.toml)")
+                        help="topic file (default: the one named in evidence/topics/default, or $EVIDENCE_REVIEW_TOPIC)")
 
 
 def run(args: argparse.Namespace) -> int:

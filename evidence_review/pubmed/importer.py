@@ -22,7 +22,11 @@ from pathlib import Path
 
 from evidence_review.errors import InputError
 from evidence_review.formats import medline, ris
-from evidence_review.formats.entries import normalise_doi, normalise_title, record_from_entry
+from evidence_review.formats.entries import (
+    normalise_doi,
+    normalise_title,
+    record_from_entry,
+)
 from evidence_review.pubmed.pull import store_lock
 from evidence_review.pubmed.store import PullRow, Store
 

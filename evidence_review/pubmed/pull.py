@@ -23,6 +23,7 @@ import gzip
 import hashlib
 import importlib.metadata
 import itertools
+import json
 import logging
 import platform
 import sys
@@ -94,6 +95,19 @@ def store_lock(root: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def remove_orphan_temp_files(folder: Path) -> list[Path]:
+    """Delete the ``.<name>.<random>.tmp`` files (evidence_review.atomic) a killed run left in a snapshot
+    folder. Safe because the caller holds the store lock: no other writer can be mid-write there."""
+    removed = []
+    for tmp in folder.glob(".*.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+            removed.append(tmp)
+    if removed:
+        log.info("removed %d temporary file(s) left by an interrupted run in %s", len(removed), folder)
+    return removed
 
 
 def utc_now() -> str:
@@ -180,6 +194,7 @@ def run_batches(store: Store, pull: PullRow, client: EntrezClient,
 
     snap = store.root / pull.snapshot_dir
     snap.mkdir(parents=True, exist_ok=True)
+    remove_orphan_temp_files(snap)
     batches = store.batches(pull.pull_id)
     pending = [b for b in batches if not b.done]
     show = sys.stderr.isatty() if progress is None else progress
@@ -271,8 +286,6 @@ def _manifest(store: Store, pull: PullRow, client: EntrezClient, members: list[s
 
 
 def _json(obj: object) -> str:
-    import json
-
     return json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
@@ -328,16 +341,43 @@ def pull(store_dir: str | Path, query: str, *, batch_size: int = DEFAULT_BATCH_S
                 log.warning("resuming with the batch size the pull started with (%s)", row.info.get("batch_size"))
         fetched, reused, missing = run_batches(store, row, client, sources, workers=workers, progress=progress)
         members = store.members(row.pull_id)
+        previous, withdrawn = withdrawn_since_last(store, row, members)
+        store.mark_withdrawn(withdrawn, row.pull_id)
         completed = utc_now()
+        since = {"parent_pull_id": previous, "withdrawn": withdrawn} if previous else None
         manifest = _manifest(store, row, client, members, missing, completed,
                              {"topic": row.info.get("topic"), "batch_size": row.info.get("batch_size"),
-                              "date_range": row.info.get("date_range")})
+                              "date_range": row.info.get("date_range"), "since_last_pull": since})
         atomic_write_text(store.root / row.snapshot_dir / "manifest.json", _json(manifest))
-        info = dict(row.info, missing=missing)
+        info = dict(row.info, missing=missing, since_last_pull=since)
         store.complete_pull(row.pull_id, completed, info)
         n_batches = len(store.batches(row.pull_id))
     return PullResult(row.pull_id, "pull", store.root / row.snapshot_dir, row.count or 0, len(members),
-                      n_batches, fetched, reused, client.request_count - start_requests, resumed, missing)
+                      n_batches, fetched, reused, client.request_count - start_requests, resumed, missing, since)
+
+
+def withdrawn_since_last(store: Store, row: PullRow, members: Sequence[str]) -> tuple[str | None, list[str]]:
+    """A pull is a refresh of the same query: the PMIDs the last complete pull (or refresh) of this query
+    and date window listed that this one does not (withdrawn, or no longer matching). PMIDs another query's
+    latest pull still lists stay current (a store may hold several queries)."""
+    same: PullRow | None = None
+    latest_other: dict[tuple[str, str], PullRow] = {}
+    for p in store.pulls():
+        if p.status != "complete" or p.kind not in ("pull", "refresh") or p.pull_id == row.pull_id:
+            continue
+        key = (p.query, json.dumps(p.info.get("date_range")))
+        if key == (row.query, json.dumps(row.info.get("date_range"))):
+            if same is None or (p.completed_utc or "") >= (same.completed_utc or ""):
+                same = p
+        elif key not in latest_other or (p.completed_utc or "") >= (latest_other[key].completed_utc or ""):
+            latest_other[key] = p
+    if same is None:
+        return None, []
+    keep = set(members)
+    for other in latest_other.values():
+        keep.update(store.members(other.pull_id))
+    gone = [p for p in store.members(same.pull_id) if p not in keep]
+    return same.pull_id, sorted(set(gone), key=_num)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -9,8 +9,8 @@ import pytest
 import requests
 from eutils_standin import EutilsStandin, client_for, standin_records
 
-from evidence_review.pubmed.client import EntrezClient, pmids_in, redact
 from evidence_review.errors import NetworkError
+from evidence_review.pubmed.client import EntrezClient, pmids_in, redact
 
 KEY = "SECRET-api-key-0123456789"
 EMAIL = "reviewer@example.org"

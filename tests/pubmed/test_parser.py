@@ -13,10 +13,11 @@ import pandas as pd
 import pytest
 from lxml import etree
 
-from evidence_review.pubmed import parser as px
-from evidence_review.pubmed import synthetic as sp
 from evidence_review.cli import main
 from evidence_review.errors import InputError
+from evidence_review.pubmed import parser as px
+from evidence_review.pubmed import synthetic as sp
+from evidence_review.pubmed import synthetic_xml as sx
 from evidence_review.pubmed.schema import RECORD_COLUMNS
 from evidence_review.tables import to_csv_text
 
@@ -358,7 +359,7 @@ def test_memory_stays_flat_while_streaming() -> None:
     Measured as RSS because libxml2's tree lives outside the Python heap; without the clearing of
     finished elements this grows by about 150 MB.
     """
-    data = sp.corpus_xml(sp.generate_records(5000, seed=3))
+    data = sx.corpus_xml(sp.generate_records(5000, seed=3))
     gc.collect()
     base = top = _rss_bytes()
     for i, _ in enumerate(px.iter_records(data)):
@@ -374,7 +375,7 @@ def test_round_trip_20000_generated_records(tmp_path: Path) -> None:
     records = sp.generate_records(20_000, seed=11)
     deleted = ["12345", "67890"]
     path = tmp_path / "corpus.xml.gz"
-    sp.write_xml(records, path, deleted=deleted)
+    sx.write_xml(records, path, deleted=deleted)
     expected = iter(records)
     n = 0
     seen_deleted = []
@@ -407,7 +408,7 @@ def test_records_frame_types() -> None:
 def test_cli_parse_csv_matches_frame_and_reports_deletions(tmp_path: Path, capsys) -> None:
     src = tmp_path / "mixed.xml"
     recs = sp.generate_records(300, seed=5)
-    sp.write_xml(recs, src, deleted=["111", "222"])
+    sx.write_xml(recs, src, deleted=["111", "222"])
     out, dele = tmp_path / "out.csv", tmp_path / "deleted.txt"
     assert main(["parse", str(src), "--out", str(out), "--deleted-out", str(dele)]) == 0
     err = capsys.readouterr().err

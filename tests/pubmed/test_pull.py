@@ -19,8 +19,8 @@ from eutils_standin import EutilsStandin, standin_records
 from eutils_standin import client_for as standin_client_for
 
 from evidence_review.cli import main
-from evidence_review.pubmed.client import EntrezClient, pmids_in
 from evidence_review.errors import NetworkError
+from evidence_review.pubmed.client import EntrezClient, pmids_in
 from evidence_review.pubmed.pull import pull, refresh
 from evidence_review.pubmed.store import Store
 

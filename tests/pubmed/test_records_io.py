@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from evidence_review.errors import InputError
 from evidence_review.pubmed import records_io as rio
 from evidence_review.pubmed import synthetic as sp
-from evidence_review.errors import InputError
+from evidence_review.pubmed import synthetic_xml as sx
 
 FIX = Path(__file__).parents[1] / "fixtures" / "pubmed"
 
@@ -39,7 +40,7 @@ def test_csv_field_quotes_carriage_return() -> None:
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("rio") / "corpus.xml"
-    sp.write_xml(sp.generate_records(1500, seed=21), path, deleted=["5", "6"])
+    sx.write_xml(sp.generate_records(1500, seed=21), path, deleted=["5", "6"])
     return path
 
 
@@ -62,9 +63,9 @@ def test_parallel_output_is_byte_identical(corpus: Path, tmp_path: Path, jobs: i
 def test_split_inside_comment_falls_back_to_one_process(tmp_path: Path) -> None:
     """A boundary that does not parse on its own must not change the result."""
     recs = sp.generate_records(200, seed=2)
-    body = b"".join(sp.record_xml(r) for r in recs[:100])
+    body = b"".join(sx.record_xml(r) for r in recs[:100])
     trap = b"<!-- " + b"<PubmedArticle> " * 20000 + b"-->\n"  # a long comment straddling the midpoint
-    rest = b"".join(sp.record_xml(r) for r in recs[100:])
+    rest = b"".join(sx.record_xml(r) for r in recs[100:])
     path = tmp_path / "trap.xml"
     path.write_bytes(b'<?xml version="1.0"?>\n<PubmedArticleSet>\n' + body + trap + rest + b"</PubmedArticleSet>\n")
     out1, out2 = tmp_path / "a.csv", tmp_path / "b.csv"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from evidence_review.pubmed import synthetic as sp
 from evidence_review.errors import InputError
+from evidence_review.pubmed import synthetic as sp
 from evidence_review.pubmed.store import PullRow, Store, content_hash, export_table
 
 

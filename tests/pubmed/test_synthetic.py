@@ -10,6 +10,7 @@ from pathlib import Path
 from lxml import etree
 
 from evidence_review.pubmed import synthetic as sp
+from evidence_review.pubmed import synthetic_xml as sx
 from evidence_review.pubmed.schema import RECORD_COLUMNS
 
 SAFE = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
@@ -19,7 +20,7 @@ def test_same_arguments_same_records_and_bytes() -> None:
     a = sp.generate_records(300, seed=4)
     b = sp.generate_records(300, seed=4)
     assert a == b
-    assert sp.corpus_xml(a) == sp.corpus_xml(b)
+    assert sx.corpus_xml(a) == sx.corpus_xml(b)
     assert sp.generate_records(300, seed=5) != a
 
 
@@ -39,19 +40,19 @@ def test_expected_has_record_columns_and_types() -> None:
 
 def test_corpus_is_well_formed_pubmed_xml() -> None:
     recs = sp.generate_records(400, seed=2)
-    root = etree.fromstring(sp.corpus_xml(recs, deleted=["9", "10"]), SAFE)
+    root = etree.fromstring(sx.corpus_xml(recs, deleted=["9", "10"]), SAFE)
     assert root.tag == "PubmedArticleSet"
     arts = root.findall("PubmedArticle")
     assert [a.findtext("MedlineCitation/PMID") for a in arts] == [r.pmid for r in recs]
     assert [p.text for p in root.find("DeleteCitation")] == ["9", "10"]
     # one record on its own is a well-formed element too
-    one = etree.fromstring(sp.record_xml(recs[0]), SAFE)
+    one = etree.fromstring(sx.record_xml(recs[0]), SAFE)
     assert one.tag == "PubmedArticle"
 
 
 def test_corpus_covers_edge_cases() -> None:
     recs = sp.generate_records(3000, seed=0)
-    xml = sp.corpus_xml(recs).decode("utf-8")
+    xml = sx.corpus_xml(recs).decode("utf-8")
     for needle in ("<MedlineDate>", "<Season>", "Spring", 'NlmCategory="', "<CopyrightInformation>",
                    "<i>", "<sup>", "<b><i>", "&amp;", "&lt;", "<CollectiveName>", 'EIdType="pii"',
                    'ValidYN="N"', 'IdType="pmc"', "<ReferenceList>", "Retracted Publication",
@@ -68,7 +69,7 @@ def test_corpus_covers_edge_cases() -> None:
 def test_expected_title_is_markup_free_text() -> None:
     for rec in sp.generate_records(500, seed=6):
         assert "<i>" not in rec.title and "&amp;" not in rec.title
-        rendered = etree.fromstring(sp.record_xml(rec), SAFE).find("MedlineCitation/Article/ArticleTitle")
+        rendered = etree.fromstring(sx.record_xml(rec), SAFE).find("MedlineCitation/Article/ArticleTitle")
         assert "".join(rendered.itertext()) == rec.title
 
 
@@ -76,18 +77,18 @@ def test_revise_changes_title_and_revision_date() -> None:
     rec = sp.generate_records(1, seed=0)[0]
     new = sp.revise(rec, title="A corrected title", date_revised=(2026, 1, 2), version=2)
     assert new.expected()["title"] == "A corrected title" and new.expected()["version"] == 2
-    assert b"<DateRevised><Year>2026</Year><Month>01</Month><Day>02</Day>" in sp.record_xml(new)
+    assert b"<DateRevised><Year>2026</Year><Month>01</Month><Day>02</Day>" in sx.record_xml(new)
     assert new.pmid == rec.pmid and rec.title != new.title
 
 
 def test_write_xml_path_gz_and_fileobj(tmp_path: Path) -> None:
     recs = sp.generate_records(50, seed=8)
     plain, gz = tmp_path / "a.xml", tmp_path / "a.xml.gz"
-    sp.write_xml(recs, plain)
-    sp.write_xml(recs, gz)
+    sx.write_xml(recs, plain)
+    sx.write_xml(recs, gz)
     buf = io.BytesIO()
-    sp.write_xml(recs, buf)
+    sx.write_xml(recs, buf)
     assert plain.read_bytes() == buf.getvalue() == gzip.decompress(gz.read_bytes())
     first = gz.read_bytes()
-    sp.write_xml(recs, gz)
+    sx.write_xml(recs, gz)
     assert gz.read_bytes() == first  # no timestamp in the gzip header

@@ -68,7 +68,7 @@ def _study_downgrades(eb: EvidenceBase, ids: list[str]) -> tuple[bool, list[str]
             downs.append("risk of bias: " + "; ".join(bits))
     elif any(d not in CONTROLLED_DESIGNS for d in designs):
         downs.append("risk of bias: no control group")
-    total = sum(int(r["n"]) for r in rows if r.get("n") and not _isnan(r["n"]))
+    total = _n_of(eb, [r["study_id"] for r in rows])  # each study's participants once
     if total < OPTIMAL_N:
         downs.append(f"imprecision: total n={total} (<{OPTIMAL_N})")
     indirect = []
