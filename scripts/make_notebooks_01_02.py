@@ -21,7 +21,8 @@ NB01 = [
         "and the records by year and study design."
     ),
     new_code_cell(
-        "from evidence_review import design, paths, snapshot\n"
+        "from evidence_review import paths\n"
+        "from evidence_review.review import design, snapshot\n"
         "from evidence_review.pipeline import ReportContext\n"
         "from evidence_review.review.screening import build_records_table\n"
         "from evidence_review.review.topic import load_topic"
@@ -48,6 +49,11 @@ NB01 = [
     new_code_cell(
         "table, prisma, _, agreement = build_records_table(ReportContext())\n"
         "design.design_by_year(table)"
+    ),
+    new_code_cell(
+        "from evidence_review.review.design_chart import design_by_year_figure\n"
+        "\n"
+        "design_by_year_figure(table);"
     ),
     new_markdown_cell(
         "## Running a live pull and a refresh\n\n"
@@ -77,7 +83,8 @@ NB02 = [
     ),
     new_code_cell(
         "import pandas as pd\n"
-        "from evidence_review import design, paths, screening\n"
+        "from evidence_review import paths\n"
+        "from evidence_review.review import design, screening\n"
         "from evidence_review.pipeline import ReportContext\n"
         "from evidence_review.review.snapshot import load_records\n"
         "pd.set_option('display.max_colwidth', 120)\n"

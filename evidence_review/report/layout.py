@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping
 
 import pandas as pd
 
-from evidence_review.report.readable import link_ids_html, link_ids_md, replace_ids
+from evidence_review.report.readable import humanise_times, link_ids_html, link_ids_md, replace_ids
 
 CAPTIONS: dict[str, str] = {
     "prisma": "PRISMA 2020 flow: records identified, screened, excluded (with reasons) and the studies included.",
@@ -65,11 +65,12 @@ def _cell(x: Any) -> str:
 
 
 def md_table(df: pd.DataFrame, columns: Iterable[str] | None = None, labels: Mapping[str, str] | None = None) -> str:
-    """A Markdown table; identifiers become links and study ids 'First author year' when ``labels`` is given."""
+    """A Markdown table; identifiers become links, hours a reader's unit, study ids 'First author year'
+    when ``labels`` is given."""
     cols = list(columns or df.columns)
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for rec in df[cols].itertuples(index=False):
-        cells = [link_ids_md(replace_ids(_cell(v), labels or {})).replace("|", "\\|") for v in rec]
+        cells = [link_ids_md(humanise_times(replace_ids(_cell(v), labels or {}))).replace("|", "\\|") for v in rec]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -92,7 +93,7 @@ def html_table(df: pd.DataFrame, columns: Iterable[str] | None = None, table_id:
     for rec in df[cols].to_dict("records"):
         cells: list[str] = []
         for c in cols:
-            text = replace_ids(_cell(rec[c]), labels or {})
+            text = humanise_times(replace_ids(_cell(rec[c]), labels or {}))
             if verdict_col and c == "verdict":
                 v = html.escape(text)
                 cells.append(f'<td class="v-{v}">{v.replace("_", " ")}</td>')
@@ -137,7 +138,7 @@ nav#toc{font-size:0.9em;margin:0.5em 0}nav#toc ol{display:inline;padding:0;margi
 nav#toc b{margin-right:0.8em}nav#toc li{display:inline;margin-right:0.9em}
 table{border-collapse:collapse;margin:1em 0;font-size:0.85em;width:100%}
 th,td{border:1px solid #ccc;padding:4px 6px;vertical-align:top;text-align:left;overflow-wrap:break-word}
-table.fixed{table-layout:fixed}#sof-table th:nth-child(4){width:22%}#sof-table th:nth-child(11){width:15%}th{background:#f0f0f0}
+table.fixed{table-layout:fixed}#design-table,#verdict-certainty-table{width:auto;min-width:40%}#sof-table{table-layout:fixed}#sof-table th{font-size:0.8em}#sof-table th:nth-child(1){width:10%}#sof-table th:nth-child(2){width:9%}#sof-table th:nth-child(3){width:7%}#sof-table th:nth-child(4){width:16%}#sof-table th:nth-child(5){width:6%}#sof-table th:nth-child(6){width:6.5%}#sof-table th:nth-child(7){width:9%}#sof-table th:nth-child(8){width:8.5%}#sof-table th:nth-child(9){width:8%}#sof-table th:nth-child(10){width:8%}#sof-table th:nth-child(11){width:12%}th{background:#f0f0f0}
 img.fig{max-width:100%;height:auto;display:block;margin:0.5em 0;border:1px solid #eee}
 figure{margin:1em 0}figcaption{font-size:0.9em;color:#444}
 .v-supported{background:#1b7837;color:#fff}.v-partly_supported{background:#a6dba0}.v-not_supported{background:#f4a582}
