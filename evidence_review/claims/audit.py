@@ -29,7 +29,7 @@ AUDIT_COLUMNS: tuple[str, ...] = (
     "unit_id", "line", "role", "role_reason", "text", "category", "scope", "rule", "verdict", "certainty",
     "studies", "context_facts", "reason", "downgrades", "cue",
 )
-_SPEC_KEYS = ("category", "scope", "test_outcome", "test_timepoint", "test_design", "test_population", "rule", "claimed")
+_SPEC_KEYS = ("scope", "test_outcome", "test_timepoint", "test_design", "test_population", "rule", "claimed")
 
 
 def read_page(path: str | Path) -> str:
@@ -47,14 +47,17 @@ def read_page(path: str | Path) -> str:
         raise InputError(f"page is not UTF-8 text: {exc}", file=path) from exc
 
 
-def load_evidence_base(root: Path | None = None) -> EvidenceBase:
-    """The evidence base the report uses (earlier stages run into a temporary folder, reports/ untouched)."""
+def load_evidence_base() -> EvidenceBase:
+    """The evidence base the report's verdicts use: the records stage (into a temporary folder, reports/
+    untouched) and the effects stage's tables, computed without drawing its figures."""
     from evidence_review.claims.evidence_base import build, load_facts, studies_from_facts
-    from evidence_review.pipeline import ReportContext
-    from evidence_review.pipeline import run as run_pipeline
+    from evidence_review.pipeline import ReportContext, resolve
+    from evidence_review.stats.synthesis import synthesis_tables
 
     with tempfile.TemporaryDirectory() as tmp:
-        ctx = run_pipeline(ReportContext(reports=Path(tmp)), stages=["effects"])
+        ctx = ReportContext(reports=Path(tmp))
+        resolve("records")(ctx)
+        ctx.tables["extraction"], ctx.tables["effects"], ctx.tables["pooled"], _, _ = synthesis_tables(ctx)
         topic = ctx.topic
         facts = load_facts(topic.files.context_facts, topic)
         studies = studies_from_facts(topic.files.studies)

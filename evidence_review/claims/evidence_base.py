@@ -31,6 +31,7 @@ from evidence_review.errors import InputError
 from evidence_review.review.snapshot import read_jsonl
 from evidence_review.review.studies import count_once as _count_once
 from evidence_review.review.topic import Topic, load_topic
+from evidence_review.stats.effects import clopper_pearson
 from evidence_review.tables import read_csv_strict
 
 RCT_DESIGNS = frozenset({"rct_parallel", "rct_crossover"})
@@ -75,6 +76,9 @@ class EvidenceBase:
     known_ids: frozenset[str] = field(default_factory=frozenset)
     # the synthesis stage's pooled analyses (ctx.tables["pooled"]): only comparable studies are pooled there
     pooled: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # GRADE per outcome (ctx.tables["sof"]) and overall risk of bias per study (ctx.tables["risk_of_bias_overall"])
+    sof: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rob: pd.DataFrame = field(default_factory=pd.DataFrame)
     # every screened record (included or not), so a rule can say what the search found outside the question
     records: pd.DataFrame = field(default_factory=pd.DataFrame)
     topic: Topic = field(default_factory=lambda: default_topic())
@@ -295,15 +299,13 @@ def _n_from_extraction(studies: pd.DataFrame, extraction: pd.DataFrame | None) -
 
 # -------------------------------------------------------------------------------------- findings
 
-def wilson(x: float, n: float, z: float = 1.959963984540054) -> tuple[float, float]:
-    """Wilson score interval for a proportion (well behaved at 0/n and n/n)."""
+def exact_ci(x: float, n: float, level: float = 0.95) -> tuple[float, float]:
+    """Exact (Clopper-Pearson) interval for x/n: the review's one interval for a single proportion,
+    the same numbers as effects.csv and the forest plots (docs/methods.md)."""
     if n <= 0:
         return (math.nan, math.nan)
-    p = x / n
-    den = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / den
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    lo, hi = clopper_pearson(x, n, level)
+    return (float(lo), float(hi))
 
 
 def _f(v: Any) -> float | None:
@@ -353,7 +355,7 @@ def finding_from_row(rec: dict, effect: dict | None = None, response_fraction: f
                    favours=(ai / k_n > ci / c_n) if k_n and c_n else None, significant=p < 0.05,
                    summary=f"{rec.get('outcome')} {ai:g}/{k_n:g} vs {ci:g}/{c_n:g}{when} (Fisher p={p:.2g})")
     elif xi is not None and ni is not None:
-        lo, hi = wilson(xi, ni)
+        lo, hi = exact_ci(xi, ni)
         out.update(kind="responders", k_events=xi, k_n=ni, favours=xi > 0, significant=None,
                    summary=f"{rec.get('outcome')} {xi:g}/{ni:g}{when} (95% CI {lo:.0%}-{hi:.0%})")
     elif g("m1i") is not None and g("m2i") is not None and str(rec.get("input_group", "pre_post")) != "two_means" \
@@ -434,10 +436,12 @@ def build(tables: dict[str, pd.DataFrame], facts: pd.DataFrame | None = None,
     if tables.get("records") is not None and "study_id" in tables["records"].columns:
         known |= set(tables["records"]["study_id"].astype(str))
     pooled = tables.get("pooled")
+    sof, rob = tables.get("sof"), tables.get("risk_of_bias_overall")
     records = tables.get("records")
     return EvidenceBase(studies=studies, findings=findings, facts=facts, known_ids=frozenset(known),
-                        pooled=pooled if pooled is not None else pd.DataFrame(), topic=topic,
-                        records=records if records is not None else pd.DataFrame())
+                        pooled=pooled if pooled is not None else pd.DataFrame(),
+                        sof=sof if sof is not None else pd.DataFrame(), rob=rob if rob is not None else pd.DataFrame(),
+                        topic=topic, records=records if records is not None else pd.DataFrame())
 
 
 def count_once(studies: pd.DataFrame, ids: Any = None) -> dict[str, Any]:

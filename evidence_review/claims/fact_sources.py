@@ -19,6 +19,7 @@ import pandas as pd
 
 LOCATOR = re.compile(r"^(?P<file>[A-Za-z0-9_.-]+\.(?:md|jsonl)):(?P<start>\d+)(?:-(?P<end>\d+))?$")
 NUMBER = re.compile(r"(?<![A-Za-z0-9.])\d+(?:\.\d+)?")
+VALUE_COLUMNS = ("value", "value_low", "value_high", "numerator", "denominator", "n")
 
 
 def parse_locator(text: str) -> list[tuple[str, int, int]]:
@@ -93,4 +94,9 @@ def untraceable(facts: pd.DataFrame, facts_dir: Path, topics: Iterable[str] | No
         for num in sorted(_numbers(rec["statement"]) - have):
             problems.append(f"{fid}: number {num} in the statement is not on {rec['source_line']} "
                             "and not explained in 'derived'")
+        for col in VALUE_COLUMNS:
+            cell = str(rec.get(col) or "").strip()
+            if NUMBER.fullmatch(cell.lstrip("-")) and _canon(cell.lstrip("-")) not in have:
+                problems.append(f"{fid}: {col} {cell} is not on {rec['source_line']} and 'derived' does not say how "
+                                "it was obtained")
     return problems

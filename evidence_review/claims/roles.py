@@ -61,7 +61,8 @@ DURABILITY = _rx(r"\b(?:last|lasting|stick around|persist|sustain|long[- ]?(?:te
                  r"|months|years|permanent|maintain|remission|wears? off|fades?|booster|top-?up|maintenance|relapse|return)")
 SAFETY = _rx(r"\b(?:safe|safety|side[- ]effects?|tolera|adverse|risks?|dissociat|nausea|blood pressure|hypertension"
              r"|heart rate|psychos|psychotic|suicid|misuse|abuse|addict|dependen|bladder|urinary|floaty|buzzed|detached"
-             r"|dreamy|disconnected|dizz|hallucinat|euphori|sedat|toxic|harm)")
+             r"|dreamy|disconnected|dizz|hallucinat|euphori|sedat|toxic|harm|does(?:n't| not) cause|blunting|weight gain"
+             r"|sexual (?:side|dysfunction))")
 REGULATORY = _rx(r"\b(?:FDA|approved|approval|off-label|anesthe|anaesthe|surgery|surgical|hospitals?|schedule iii"
                  r"|controlled substance|essential medicines)")
 EVIDENCE = _rx(r"\b(?:stud(?:y|ies)|trials?|research|evidence|meta-analy|data|clinically|scientific|published|journal"

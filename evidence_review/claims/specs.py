@@ -38,15 +38,19 @@ SHARE_WORDS = {"half": 0.5, "a third": 0.33, "two thirds": 0.67, "a quarter": 0.
                "majority": 0.5, "most": 0.5, "nearly all": 0.9, "almost all": 0.9, "all": 1.0}
 
 
+HYPE = _rx(r"revolution|breakthrough|groundbreaking|game[- ]changer|miracle|thing of the past")
+
+
 def claimed_share(s: str) -> str:
-    """The responder share a sentence asserts: '70 percent' -> 0.7, 'most' -> 0.5, 'some'/'many' -> '0' (can help)."""
+    """The responder share a sentence asserts: '70 percent' -> 0.7, 'most' or hype ('revolutionary') -> 0.5,
+    'some'/'many' -> '0' (can help)."""
     for m in SHARE.finditer(s):
         if m.group(1):
             return f"{float(m.group(1)) / 100:g}"
         word = m.group(2).lower()
         if word in SHARE_WORDS:
             return f"{SHARE_WORDS[word]:g}"
-    return "0"
+    return "0.5" if HYPE.search(s) else "0"
 
 
 def window_hours(s: str, default: str) -> str:
@@ -82,11 +86,11 @@ def duration_hours(s: str) -> str:
 # --------------------------------------------------------------------------------------- families
 
 REGULATORY_FDA = _rx(r"\bFDA\b|Food and Drug Administration|\bapproved\b|approval")
-ANAESTHETIC = _rx(r"(?<!sub-)(?<!sub)\banesthe|(?<!sub-)(?<!sub)\banaesthe|surgery|surgical|operating rooms?|hospitals have used"
+ANAESTHETIC = _rx(r"(?<!sub-)(?<!sub)\ban(?:a)?esthe(?:tic|sia)\b|surgery|surgical|operating rooms?|hospitals have used"
                   r"|around (?:forever|for decades)|used (?:safely )?for decades")
 OFF_LABEL = _rx(r"off-label")
 MISUSE = _rx(r"misuse|abuse|recreational|schedule iii|controlled substance")
-STUDY_COUNT = _rx(r"\b(?:several|many|numerous|dozens|multiple|a handful|handful|few|a number of|only|\d+|no)\b[^.;]{0,40}"
+STUDY_COUNT = _rx(r"\b(?:several|many|numerous|dozens|multiple|a handful|handful|few|a number of|only|\d+(?!\s*%|\s*percent)|no)\b[^.;]{0,40}"
                   r"\b(?:studies|trials|reports|publications)\b|\bstudied in\b|\bresearch base\b")
 ONGOING = _rx(r"underway|ongoing|being (?:studied|researched|investigated)|early stages|more research is needed"
               r"|upcoming (?:trials|studies)")
@@ -95,10 +99,10 @@ NULL_RESULT = _rx(r"not work for everyone|doesn.t work for everyone|not (?:unifo
 STUDY_FINDING = _rx(r"\b(?:trial|study|studies|data|research|analysis|pooling)\b[^.]{0,80}\b(?:found|showed|shown|show"
                     r"|reported|demonstrat|yields?|suggest)")
 COMPARATIVE = _rx(r"better than|superior|outperform|exceed|more effective than|compared (?:with|to) (?:traditional|ssri"
-                  r"|standard|other)|best (?:overall )?results|than any")
+                  r"|standard|other)|than any|\b(?:better|best)\b[^.]{0,40}\bcombin|combin\w*\b[^.]{0,60}\b(?:better|best|enhanc)")
 SAFETY_ABSOLUTE_NONE = _rx(r"\bno (?:lasting )?side[- ]effects|without (?:any )?side[- ]effects|aren.t any|are(?:n.t| not) any"
                            r"|free of side|zero side|virtually no|completely safe|totally safe|100% safe|no risks?\b"
-                           r"|perfectly safe|absolutely safe|carries no risk")
+                           r"|perfectly safe|absolutely safe|carries no risk|not addictive|non-?addictive|no (?:risk of )?(?:addiction|dependence)")
 SAFETY_ABSOLUTE_FEW = _rx(r"\bfew(?:er)? side[- ]effects|side[- ]effects (?:are|were) (?:rare|minimal|uncommon)|rarely"
                           r"|well[- ]tolerated|\btolerable|very safe|safe(?: and effective)?\b|exceedingly rare|\brare\b"
                           r"|minimal side|gentle")
@@ -106,8 +110,10 @@ SAFETY_NOT_REPORTED = _rx(r"(?:have|has) not been reported|never (?:been )?repor
 TRANSIENT = _rx(r"fade|wear(?:s)? off|pass(?:es)?\b|resolve|temporary|transient|short[- ]lived|within (?:an hour|two hours"
                 r"|a couple of hours|\d+ hours?)|goes? up for a short|for a short while|mild")
 AE_NAMED = _rx(r"dissociat|detached|dreamy|floaty|floating|disconnected|buzzed|nausea|blood pressure|hypertension|dizz"
-               r"|hallucinat|euphori|sedat|drowsy|headache|suicid|psycho(?:s|tic)|bladder|urinary|misuse|dependen")
+               r"|hallucinat|euphori|sedat|drowsy|headache|suicid|psycho(?:s|tic)|bladder|urinary|misuse|dependen|addict")
 ADOLESCENT = _rx(r"teen|adolescen|children|kids|young people|youth|pediatric|paediatric")
+NOT_CAUSE = _rx(r"(?:does(?:n't| not)|won't|will not|never) cause (?:the |any )?([\w -]{3,40}?)(?: that| which|,|\.|$)"
+                r"|without (?:causing|the) ([\w -]{3,30}?)(?: that| which|,|\.|$)")
 HARM_WORDS = (("psychos", r"psychos|psychotic"), ("suicid", r"suicid"), ("dissociat", r"dissociat"),
               ("dependen", r"dependen|addict|misuse"))
 
@@ -139,12 +145,14 @@ MECHANISMS: tuple[tuple[str, str], ...] = (
     ("nmda_antagonism", r"NMDA|receptor antagonist|blocks? (?:the )?(?:NMDA|glutamate) receptors?"),
     ("glutamate", r"glutamate (?:surge|release|levels?|burst)|increas\w* (?:the )?(?:amount|levels?) of glutamate|glutamate is released"),
     ("neurotransmitter", r"GABA|neurotransmitter|serotonin|dopamine"),
-    ("neuroplasticity", r"plasticity|synap|new (?:neural )?connections|rewir|grow"),
+    ("neuroplasticity", r"plasticity|synap|new (?:neural )?(?:connections|pathways)|rewir|grow"),
     ("neural_reset", r"reset|loop|circuit|network"),
 )
 
-EFFECT = _rx(r"help|reliev|relief|reduc|eas(?:e|es|ed|ing)\b|improv|calm|quiet|lower|loosen|diminish|decreas|drop|lift"
-             r"|alleviat|work|effective|success|respon|remission|benefit|result|difference|shift|lighter|better|hope|chance")
+EFFECT = _rx(r"help|reliev|relief|reduc|eas(?:e|es|ed|ing)\b|improv|lower|calmer|quieter"
+             r"|(?:calm|quiet)(?:s|ed|ing)? (?:down|the|your|those|these|obsess|intrusive|anxi|compuls|mind)|loosen|diminish|decreas|drop|lift"
+             r"|alleviat|work|effective|success|respon|remission|benefit|result|difference|shift|lighter|better|hope|chance"
+             r"|revolution|breakthrough|groundbreaking|game[- ]changer|miracle")
 ONSET = _rx(r"\bfast|rapid|quick|immediate|instant|within (?:the first |a few |the same )?(?:\d|a |an |one |two |few |minutes|hours"
             r"|days|day|week|24)|minutes|hours|same day|overnight|during (?:the|each) infusion|shortly after|first (?:session|infusion|dose)")
 DURABLE = _rx(r"\blast|lasting|stick around|persist|sustain|long[- ]?(?:term|lasting)|for (?:weeks|months|years|good)"
@@ -191,6 +199,8 @@ def _safety(s: str, scope: str) -> dict[str, str] | None:
         harm = next((key for key, pat in HARM_WORDS if re.search(pat, s, re.IGNORECASE)), "serious")
         return _spec("safety", "safety_direct", "serious_adverse_events", "none", population=population, scope=scope,
                      cue=f"'{harm}' said never to have been reported")
+    if re.search(r"addict|dependen|abuse|misuse", s, re.IGNORECASE) and SAFETY_ABSOLUTE_NONE.search(s):
+        return _spec("safety", "safety_direct", "misuse", "none", scope=scope, cue="no risk of misuse or dependence claimed")
     if SAFETY_ABSOLUTE_NONE.search(s):
         return _spec("safety", "safety_direct", "any_adverse_events", "none", population=population, scope=scope,
                      cue="absolute safety claim (no side effects / completely safe)")
@@ -199,9 +209,14 @@ def _safety(s: str, scope: str) -> dict[str, str] | None:
                      cue="serious harms said to be rare")
     if TRANSIENT.search(s) and (AE_NAMED.search(s) or re.search(r"side[- ]effects?|adverse|symptoms", s, re.IGNORECASE)):
         return _spec("safety", "safety_transient", "transient_adverse_events", scope=scope, cue="side effects said to be short-lived")
-    if SAFETY_ABSOLUTE_FEW.search(s) or ADOLESCENT.search(s) and re.search(r"\bsafe", s, re.IGNORECASE):
+    if SAFETY_ABSOLUTE_FEW.search(s) or ADOLESCENT.search(s) and re.search(r"\bsafe|suitable|appropriate", s, re.IGNORECASE):
         return _spec("safety", "safety_direct", "any_adverse_events", "few", population=population, scope=scope,
                      cue="near-absolute safety or tolerability claim")
+    if NOT_CAUSE.search(s):
+        m = NOT_CAUSE.search(s)
+        named = (m.group(1) or m.group(2) or "effect").strip().split()[-1].lower()
+        return _spec("safety", "unmeasured", f"named_effect:{named}", re.escape(named[:8]), scope=scope,
+                     cue="a side effect said not to occur")
     if MISUSE.search(s):
         return _spec("regulatory", "regulatory", "recreational_misuse", "yes", design="regulatory_record", population="any",
                      scope="general", cue="misuse potential")
@@ -230,7 +245,8 @@ def spec_for_claim(sentence: str) -> dict[str, str]:
         return _spec("regulatory", "regulatory", "off_label_psychiatric_use", "yes", design="regulatory_record",
                      population="any", scope="general", cue="off-label use")
     practice_check = re.search(r"monitor|checks?|record|measur|track|watch", s, re.IGNORECASE) and PRACTICE_CUE.search(s)
-    safety = None if practice_check and not SAFETY_ABSOLUTE_NONE.search(s) else _safety(s, scope) if re.search(r"safe|side[- ]effect|tolera|adverse|risk|harm|" + AE_NAMED.pattern, s,
+    safety = None if practice_check and not SAFETY_ABSOLUTE_NONE.search(s) else _safety(s, scope) if re.search(
+        r"safe|side[- ]effect|tolera|adverse|risk|harm|caus|suitable for (?:teen|adolescen|child)|" + AE_NAMED.pattern, s,
                                             re.IGNORECASE) else None
     if safety:
         return safety
@@ -257,7 +273,7 @@ def spec_for_claim(sentence: str) -> dict[str, str]:
         return _spec("durability", "durability", "ocd_symptoms", "0.5", ">=2160h", scope=scope,
                      cue="no controlled long-term trial (the claim is that none shows durability)")
     if COMPARATIVE.search(s):
-        comp = "cbt" if re.search(r"\bcbt\b|exposure|erp|cognitive", s, re.IGNORECASE) else "standard"
+        comp = "cbt" if re.search(r"\bcbt\b|exposure|erp|cognitive|psychotherapy|combin", s, re.IGNORECASE) else "standard"
         return _spec("efficacy", "comparative", f"combination_{comp}" if comp == "cbt" else "comparison_standard", comp,
                      scope=scope, cue="comparison with another treatment")
     # mechanism

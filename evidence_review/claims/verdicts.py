@@ -64,6 +64,7 @@ from evidence_review.claims.rules.common import (  # noqa: F401 (re-exported)
     VERDICTS,
     Verdict,
     apply_hierarchy,
+    cap_by_sof,
 )
 from evidence_review.errors import EvidenceReviewError
 from evidence_review.review.topic import Topic
@@ -89,7 +90,7 @@ def route(claim: dict, topic: Topic) -> dict:
 
 def judge(claim: dict, eb: EvidenceBase) -> Verdict:
     claim = route(claim, eb.topic)
-    v = apply_hierarchy(RULES[claim["rule"]](claim, eb))
+    v = apply_hierarchy(cap_by_sof(RULES[claim["rule"]](claim, eb), eb, str(claim.get("category") or "")))
     unknown = [s for s in v.studies if s not in eb.known_ids]
     if unknown:  # a verdict may only cite studies that exist in the evidence tables
         raise EvidenceReviewError(f"claim {claim.get('claim_id')}: verdict cites studies not in the evidence tables: {unknown}")

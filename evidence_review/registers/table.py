@@ -142,11 +142,55 @@ def links_from_records(records: Iterable[Mapping[str, Any]], *, id_column: str =
     return out
 
 
+def registry_ids_in_xml(xml: bytes) -> dict[str, list[str]]:
+    """PMID -> NCT ids of the ClinicalTrials.gov ``DataBankList`` accession numbers in PubMed XML.
+
+    Read from the raw batches a PubMed pull keeps, so the records table needs no extra column. Entities
+    are never resolved and no DTD is loaded.
+    """
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
+    root = etree.fromstring(xml, parser)
+    out: dict[str, list[str]] = {}
+    for art in root.iter("PubmedArticle"):
+        pmid = (art.findtext("MedlineCitation/PMID") or "").strip()
+        ids = []
+        for bank in art.iter("DataBank"):
+            if "clinicaltrials" not in (bank.findtext("DataBankName") or "").lower():
+                continue
+            ids += [normalise_nct(a.text or "") for a in bank.iter("AccessionNumber")]
+        ids = [i for i in dict.fromkeys(ids) if i]
+        if pmid and ids:
+            out[pmid] = ids
+    return out
+
+
+def _store_registry_ids(store: Any) -> dict[str, list[str]]:
+    """PMID -> NCT ids from every PubMed batch file the store holds (files that cannot be read are skipped)."""
+    import gzip
+    from pathlib import Path
+
+    out: dict[str, list[str]] = {}
+    for (file,) in store.conn.execute("SELECT file FROM batches WHERE file IS NOT NULL ORDER BY pull_id, batch_index"):
+        path = Path(store.root) / file
+        try:
+            found = registry_ids_in_xml(gzip.decompress(path.read_bytes()))
+        except Exception:  # noqa: BLE001 - a damaged batch only loses its links, the text links remain
+            continue
+        for pmid, ids in found.items():
+            out[pmid] = list(dict.fromkeys(out.get(pmid, []) + ids))
+    return out
+
+
 def store_registrations(store: Any, *, pull_id: str | None = None, include_withdrawn: bool = False) -> pd.DataFrame:
-    """The registrations table of an evidence store, linked to the store's PubMed records by NCT id."""
+    """The registrations table of an evidence store, linked to the store's PubMed records by the NCT ids
+    they carry (DataBankList accession numbers in the raw XML, title, abstract)."""
     from evidence_review.registers import store as rstore
 
     studies = rstore.pull_studies(store, pull_id) if pull_id else rstore.current_studies(
         store, include_withdrawn=include_withdrawn)
-    records = store.records_frame(include_withdrawn=False).to_dict("records")
+    banks = _store_registry_ids(store)
+    records = [dict(r, registry_ids=banks.get(str(r.get("pmid")), []))
+               for r in store.records_frame(include_withdrawn=False).to_dict("records")]
     return registrations_frame(studies, links_from_records(records), source=pull_id or "store")

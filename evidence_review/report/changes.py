@@ -130,8 +130,9 @@ def headline(ch: dict[str, Any]) -> str:
         return (f"{len(vc)} conclusion(s) changed, e.g. {first['claim_id']}: {first['old']['verdict']} "
                 f"({first['old']['certainty']}) -> {first['new']['verdict']} ({first['new']['certainty']})"
                 + (f", moved by {', '.join(first['moved_by'])}" if first["moved_by"] else ""))
-    parts = [f"{len(ch[k])} {k.replace('_', ' ')}" for k in ("new_records", "updated_records", "withdrawn_records",
-                                                           "newly_included", "newly_excluded") if ch[k]]
+    words = {"new_records": "new record", "updated_records": "revised record", "withdrawn_records": "withdrawn record",
+             "newly_included": "newly included report", "newly_excluded": "newly excluded report"}
+    parts = [f"{len(ch[k])} {w}{'' if len(ch[k]) == 1 else 's'}" for k, w in words.items() if ch[k]]
     return "no conclusion changed" + (f" ({', '.join(parts)})" if parts else "")
 
 

@@ -270,7 +270,7 @@ def check_values(v: dict[str, float | None], group: InputGroup, file: Path, row:
 def load(path: str | Path | None = None, known_study_ids: Iterable[str] | None = None) -> pd.DataFrame:
     """Read and validate the extraction table (default ``evidence/extraction.csv``)."""
     path = Path(path) if path is not None else default_path()
-    df = read_csv_strict(path, required=COLUMNS)
+    df = read_csv_strict(path, required=COLUMNS, known=COLUMNS)  # a misspelt extra column is an error
     return validate(df, file=path, known_study_ids=known_study_ids)
 
 

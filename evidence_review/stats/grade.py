@@ -232,7 +232,7 @@ def statement(level: str, spec: SofOutcome, favourable: bool | None, interventio
 
 
 SOF_COLUMNS: tuple[str, ...] = (
-    "sof_id", "outcome", "comparison", "studies", "study_ids", "participants", "effect", "certainty", "starting_level",
+    "sof_id", "sof_kind", "outcome", "comparison", "studies", "study_ids", "participants", "effect", "certainty", "starting_level",
     "risk_of_bias", "risk_of_bias_reason", "inconsistency", "inconsistency_reason", "indirectness",
     "indirectness_reason", "imprecision", "imprecision_reason", "publication_bias", "publication_bias_reason",
     "upgrades", "upgrades_reason", "statement",
@@ -244,7 +244,7 @@ def grade_outcome(spec: SofOutcome, results: pd.DataFrame, rob: dict[str, tuple[
                   non_publication: pd.DataFrame | None, pooled_effect: str | None = None) -> dict[str, Any]:
     """One SoF row. ``results``: the contributing effects rows (study_id, design, comparison_type,
     outcome, scale, measure, yi, vi, n, ci_low, ci_high [display interval], effect_label, direction)."""
-    base = {"sof_id": spec.id, "outcome": spec.outcome, "comparison": spec.comparison}
+    base = {"sof_id": spec.id, "sof_kind": spec.kind, "outcome": spec.outcome, "comparison": spec.comparison}
     if results.empty:
         return {**base, "studies": 0, "study_ids": "", "participants": 0, "effect": "no study reports this outcome",
                 "certainty": "", "starting_level": "", "statement": "No study in the review reports this outcome.",

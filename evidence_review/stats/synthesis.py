@@ -270,9 +270,10 @@ def make_forest_plots(table: pd.DataFrame, eff: pd.DataFrame, details: dict[str,
     return stems, written
 
 
-def report_stage(ctx: "ReportContext") -> None:
-    """Pipeline stage "effects": validate extraction, compute effects, pool where the topic's
-    comparability rules pass, plot, and write the SWiM table and plot; fill ``ctx``."""
+def synthesis_tables(ctx: "ReportContext") -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict, pd.DataFrame]:
+    """Validated extraction, effects, pooled analyses, pooling details and the comparability audit,
+    without writing or plotting: what the "effects" stage computes, for callers that need the tables
+    only (e.g. ``audit``)."""
     ids = known_study_ids(studies_file=ctx.topic.files.studies)
     extraction_file = ctx.topic.files.extraction
     inclusion = records_inclusion(ctx.tables.get("records"))
@@ -288,6 +289,14 @@ def report_stage(ctx: "ReportContext") -> None:
     rules, classes = comparability.load_rules(ctx.topic_path)
     populations = comparability.population_classes(ctx.topic.files.studies, classes)
     pooled, details, audit = pool(table, rules, classes, populations)
+    return table, eff, pooled, details, audit
+
+
+def report_stage(ctx: "ReportContext") -> None:
+    """Pipeline stage "effects": validate extraction, compute effects, pool where the topic's
+    comparability rules pass, plot, and write the SWiM table and plot; fill ``ctx``."""
+    table, eff, pooled, details, audit = synthesis_tables(ctx)
+    inclusion = records_inclusion(ctx.tables.get("records"))
     ctx.tables["extraction"] = table
     ctx.tables["effects"] = eff
     ctx.tables["pooled"] = pooled

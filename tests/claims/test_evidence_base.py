@@ -11,7 +11,7 @@ import pytest
 from evidence_review import paths
 from evidence_review.errors import InputError
 from evidence_review.claims.evidence_base import (
-    FACT_COLUMNS, finding_from_row, findings_from_timing, load_facts, studies_from_facts, wilson,
+    FACT_COLUMNS, finding_from_row, findings_from_timing, load_facts, studies_from_facts, exact_ci,
 )
 
 from evidence_review.claims.fact_sources import untraceable
@@ -50,10 +50,10 @@ def test_days_window_starts_at_first_day() -> None:
     assert f["hours"] == 72 and f["hours_from"] == 24
 
 
-def test_wilson_interval() -> None:
-    lo, hi = wilson(0, 10)
-    assert lo == 0 and hi == pytest.approx(0.2775, abs=1e-3)
-    assert all(math.isnan(x) for x in wilson(0, 0))
+def test_exact_interval() -> None:
+    lo, hi = exact_ci(0, 10)  # Clopper-Pearson: 1 - 0.025^(1/10)
+    assert lo == 0 and hi == pytest.approx(1 - 0.025 ** 0.1)
+    assert all(math.isnan(x) for x in exact_ci(0, 0))
 
 
 def test_timing_facts_become_findings() -> None:
@@ -147,7 +147,8 @@ def test_traceability_check_catches_an_added_requirement(shared_dir) -> None:
     assert any("number 3 " in p for p in problems)
     derived = facts[facts["fact_id"] == "dep_murrough2013_ajp"].copy()
     derived["derived"] = ""
-    assert untraceable(derived, paths.evidence_facts_dir()) == []  # 7.7 is the value, not in the statement
+    # 7.7 = 16.5 - 8.8 is printed nowhere: without its 'derived' note the value is flagged
+    assert any("value 7.7 " in p for p in untraceable(derived, paths.evidence_facts_dir()))
     wrong_line = facts[facts["fact_id"] == "saf_loc_label"].copy()
     wrong_line["source_line"] = "context_facts.md:131"
     assert any("0.3-0.4%" in p for p in untraceable(wrong_line, paths.evidence_facts_dir()))

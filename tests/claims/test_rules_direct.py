@@ -72,3 +72,12 @@ def test_null_results_rule_needs_a_study_without_benefit() -> None:
     assert v.verdict == "supported" and "b" in v.studies
     allpos = eb([study("a")], [finding("a", 24, True, True)])
     assert verdicts.judge(c, allpos).verdict == "not_supported"
+
+
+def test_no_risk_of_dependence_is_contradicted_by_a_record_of_misuse() -> None:
+    c = claim("safety_direct", test_outcome="misuse", claimed="none")
+    rec = fact("reg_mis", "regulatory", "recreational_misuse", "yes", design="regulatory_record",
+               statement="Ketamine is misused recreationally.")
+    v = verdicts.judge(c, eb([], [], [rec]))
+    assert v.verdict == "contradicted" and "reg_mis" in v.reason and "no OCD study measured misuse" in v.reason
+    assert verdicts.judge(c, eb([], [], [])).verdict == "no_evidence"

@@ -31,6 +31,18 @@ from evidence_review.claims.specs import claimed_share, duration_hours, spec_for
     ("It helps people who have not responded to SSRIs.", "population", "efficacy", "ocd_response", "0"),
     ("It does not work for everyone.", "efficacy", "null_results", "ocd_symptoms", ""),
     ("Ketamine blocks NMDA receptors.", "mechanism", "mechanism", "nmda_antagonism", "increase"),
+    ("Ketamine has shown remarkable success rates of up to 80% in clinical trials.", "efficacy", "efficacy",
+     "ocd_response", "0.8"),
+    ("Ketamine is a revolutionary breakthrough in OCD treatment.", "efficacy", "efficacy", "ocd_response", "0.5"),
+    ("Our board-certified anesthesiologists administer every infusion.", "protocol", "practice_standard",
+     "qualified_staff_present+specialist_credential", ""),
+    ("Ketamine helps the brain build new neural pathways.", "mechanism", "mechanism", "neuroplasticity", "increase"),
+    ("Ketamine is not addictive when used in a clinical setting.", "safety", "safety_direct", "misuse", "none"),
+    ("Studies have found that ketamine works better when combined with therapy.", "efficacy", "comparative",
+     "combination_cbt", "cbt"),
+    ("Ketamine does not cause the emotional blunting that SSRIs often cause.", "safety", "unmeasured",
+     "named_effect:blunting", "blunting"),
+    ("Ketamine is suitable for adolescents aged 12 and over.", "safety", "safety_direct", "any_adverse_events", "few"),
 ])
 def test_category_and_rule_come_from_the_sentence(sentence: str, category: str, rule: str, outcome: str, claimed: str) -> None:
     spec = spec_for_claim(sentence)

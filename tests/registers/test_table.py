@@ -91,3 +91,44 @@ def test_offline_file_errors_name_the_field(tmp_path):
     bad.write_text(json.dumps({"format": "other"}))
     with pytest.raises(InputError, match="format"):
         load_offline(bad)
+
+
+_XML = b"""<?xml version="1.0"?>
+<PubmedArticleSet>
+<PubmedArticle><MedlineCitation><PMID Version="1">30000001</PMID><Article><ArticleTitle>Zorbel quanmin trial</ArticleTitle>
+<DataBankList><DataBank><DataBankName>ClinicalTrials.gov</DataBankName><AccessionNumberList>
+<AccessionNumber>NCT10000002</AccessionNumber></AccessionNumberList></DataBank>
+<DataBank><DataBankName>GENBANK</DataBankName><AccessionNumberList><AccessionNumber>AB123</AccessionNumber>
+</AccessionNumberList></DataBank></DataBankList></Article></MedlineCitation></PubmedArticle>
+<PubmedArticle><MedlineCitation><PMID Version="1">30000002</PMID><Article><ArticleTitle>Tevlox report</ArticleTitle>
+<Abstract><AbstractText>Registered as NCT10000003.</AbstractText></Abstract></Article></MedlineCitation></PubmedArticle>
+</PubmedArticleSet>"""
+
+
+def test_store_links_registrations_to_pubmed_records(tmp_path):
+    import gzip
+
+    from ctgov_standin import CtgovStandin, client_for, generate_studies
+
+    from evidence_review.pubmed.parser import iter_records
+    from evidence_review.pubmed.store import PullRow, Store
+    from evidence_review.registers import pull as rp
+    from evidence_review.registers.client import search_params
+    from evidence_review.registers.table import registry_ids_in_xml, store_registrations
+
+    assert registry_ids_in_xml(_XML) == {"30000001": ["NCT10000002"]}
+    records = list(iter_records(_XML))
+    with Store(tmp_path) as st:
+        st.create_pull(PullRow("p1", "pull", "q", "k", "in_progress", "2026-01-01T00:00:00Z", None, 2,
+                               "snapshots/p1", None, {}), [["30000001", "30000002"]], ["30000001", "30000002"])
+        (tmp_path / "snapshots" / "p1").mkdir(parents=True)
+        (tmp_path / "snapshots" / "p1" / "batch-00000.xml.gz").write_bytes(gzip.compress(_XML))
+        st.ingest_batch("p1", 0, records, file="snapshots/p1/batch-00000.xml.gz", sha256="x", n_bytes=1,
+                        fetched_utc="2026-01-01T00:00:00Z")
+    with CtgovStandin(generate_studies(4)) as s:
+        rp.pull(tmp_path, search_params(cond="velmoric"), client=client_for(s))
+    with Store(tmp_path, create=False) as st:
+        df = store_registrations(st).set_index("nct_id")
+    assert df.loc["NCT10000002", "linked_reports"] == "PMID:30000001"   # DataBankList accession number
+    assert df.loc["NCT10000003", "linked_reports"] == "PMID:30000002"   # printed in the abstract
+    assert df.loc["NCT10000001", "linked_reports"] == ""

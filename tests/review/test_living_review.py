@@ -35,6 +35,15 @@ RCT_ROWS = (  # the new trial's extraction rows (synthetic numbers, as its synth
 )
 
 
+def changes_section(summary: str) -> str:
+    """The 'What changed' section; it opens the report (after the Summary of Findings table at most)."""
+    sections = summary.split("\n## ")[1:]
+    names = [sec.split("\n", 1)[0] for sec in sections]
+    at = next(i for i, n in enumerate(names) if n.startswith("What changed"))
+    assert at <= 1 and all(not n.startswith("Evidence at a glance") for n in names[:at]), names[:at + 1]
+    return sections[at]
+
+
 def _report(store: Path, out: Path) -> dict:
     assert cli.main(["report", "--store", str(store), "--out", str(out)]) == 0
     return {"changes": json.loads((out / "changes.json").read_text()),
@@ -119,8 +128,8 @@ def test_changes_list_exactly_the_refresh_diff(loop: dict) -> None:
     assert loop["second"]["prisma"]["identified"] == loop["refresh"].n_pmids == len(loop["corpus"]) + 1
     assert {f"pmid{lc.NEW_RCT_PMID}", f"pmid{lc.NEW_REVIEW_PMID}"} <= set(loop["second"]["queue"]["study_id"])
     assert ch["verdict_changes"] == [] and ch["newly_included"] == []
-    first_section = loop["second"]["summary"].split("\n## ")[1]
-    assert first_section.startswith("What changed since") and lc.NEW_RCT_PMID in first_section
+    section = changes_section(loop["second"]["summary"])
+    assert section.startswith("What changed since") and lc.NEW_RCT_PMID in section
 
 
 def test_screen_merge_changes_the_included_set_and_loses_nothing(loop: dict) -> None:
@@ -143,5 +152,4 @@ def test_a_verdict_moves_only_once_the_new_trial_is_extracted(loop: dict) -> Non
     assert all(rct in v["moved_by"] for v in ch["verdict_changes"])
     assert ch["awaiting_extraction"] == [] and ch["provisional_claims"] == []
     assert ch["headline"].startswith(f"{len(ch['verdict_changes'])} conclusion(s) changed")
-    first_section = loop["fourth"]["summary"].split("\n## ")[1]
-    assert ch["verdict_changes"][0]["claim_id"] in first_section
+    assert ch["verdict_changes"][0]["claim_id"] in changes_section(loop["fourth"]["summary"])

@@ -58,7 +58,11 @@ def _study_downgrades(eb: EvidenceBase, ids: list[str]) -> tuple[bool, list[str]
     designs = [r["design"] for r in rows]
     rct = any(d in RCT_DESIGNS for d in designs)
     downs = []
-    if rct:
+    rob = rob_downgrade(eb, [r["study_id"] for r in rows])
+    if rob is not None:
+        if rob:
+            downs.append(rob)
+    elif rct:
         cross = [r["study_id"] for r in rows if r["design"] == "rct_crossover"]
         drop = [r["study_id"] for r in rows if r.get("n_randomized") and r.get("n_analyzed")
                 and r["n_analyzed"] < 0.9 * r["n_randomized"]]
@@ -83,6 +87,45 @@ def _study_downgrades(eb: EvidenceBase, ids: list[str]) -> tuple[bool, list[str]
     if indirect:
         downs.append("indirectness: " + "; ".join(indirect))
     return rct, downs
+
+
+def rob_downgrade(eb: EvidenceBase, ids: list[str]) -> str | None:
+    """The risk-of-bias downgrade from the risk-of-bias table (None when the table is absent, so the
+    caller falls back on design): names every cited study whose overall judgement is not Low."""
+    if eb.rob is None or eb.rob.empty:
+        return None
+    ov = eb.rob.sort_values("severity", ascending=False).drop_duplicates("study_id").set_index("study_id")
+    worse = [f"{s} {ov.at[s, 'overall']}" if s in ov.index else f"{s} not assessed (not an included study)"
+             for s in ids if s not in ov.index or ov.at[s, "severity"] > 0]
+    return ("risk of bias: " + ", ".join(worse) + " (risk_of_bias.csv)") if worse else ""
+
+
+SOF_KIND = {"efficacy": "benefit", "onset": "benefit", "durability": "benefit", "population": "benefit",
+            "safety": "harm"}
+
+
+def cap_by_sof(v: Verdict, eb: EvidenceBase, category: str) -> Verdict:
+    """A claim that rests on the review's studies alone is no more certain than the GRADE certainty of
+    the outcome it rests on: the Summary-of-Findings rows of the claim's kind (benefit or harm) that
+    share a study with the verdict. The best of those rows caps the verdict's certainty; the downgrade
+    names the row. Verdicts that also rest on context facts keep those facts' own certainty (their
+    design is graded by the rule); no SoF table, no cap."""
+    kind = SOF_KIND.get(category)
+    if (kind is None or eb.sof is None or eb.sof.empty or not v.studies or v.facts
+            or v.verdict in ("no_evidence", "not_testable")):
+        return v
+    groups = {str(eb.study(s).get("study_group") or s) for s in v.studies} | set(v.studies)
+    kinds = eb.sof["sof_kind"] if "sof_kind" in eb.sof.columns else pd.Series(kind, index=eb.sof.index)
+    rows = eb.sof[(kinds == kind) & eb.sof["study_ids"].astype(str).apply(
+        lambda ids: bool(groups & set(ids.split("; "))))]
+    levels = [(LEVELS.index(str(c).replace(" ", "_")), o) for c, o in zip(rows["certainty"], rows["outcome"]) if c]
+    if not levels:
+        return v
+    best, outcome = min(levels)
+    if LEVELS.index(v.certainty) < best:
+        v.certainty = LEVELS[best]
+        v.downgrades = [*v.downgrades, f"GRADE: '{outcome}' is {LEVELS[best].replace('_', ' ')} certainty (sof.csv)"]
+    return v
 
 
 def _isnan(x) -> bool:

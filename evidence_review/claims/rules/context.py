@@ -14,6 +14,7 @@ from evidence_review.claims.rules.common import (
     OPTIMAL_N,
     Verdict,
     _ctx_num,
+    _k_of,
     _mk,
     _mk_facts,
     fact_start,
@@ -53,8 +54,9 @@ def rule_mechanism(claim: dict, eb: EvidenceBase) -> Verdict:
                 changed = not re.search(r"no (?:significant )?(?:difference|change)", part, re.IGNORECASE)
                 hits.append((sid, part, changed))
     if not hits:
-        n = int((eb.studies["record_type"] == "study").sum())
-        return _mk("no_evidence", False, [], f"none of {n} human studies (all in {cond(eb)}) measured {claim['test_outcome']}, "
+        human = eb.studies.index[eb.studies["record_type"] == "study"]
+        n, k = len(human), _k_of(eb, human)  # reports and the studies they describe
+        return _mk("no_evidence", False, [], f"none of {k} human studies ({n} reports, all in {cond(eb)}) measured {claim['test_outcome']}, "
                    f"and no pharmacology fact covers it")
     ids = list(dict.fromkeys(h[0] for h in hits))
     rct, downs = _study_downgrades(eb, ids)

@@ -8,7 +8,7 @@ import pandas as pd
 
 from evidence_review.claims.evidence_base import (
     EvidenceBase,
-    wilson,
+    exact_ci,
 )
 from evidence_review.tables import MULTI_SEP
 
@@ -74,7 +74,7 @@ def responder_summary(eb: EvidenceBase, f: pd.DataFrame) -> tuple[list[Responder
     # a controlled contrast repeats its ketamine arm: one row per study, timepoint and count
     rest = rest.drop_duplicates(["study_id", "timepoint", "k_events", "k_n"])
     for row in rest.itertuples():
-        lo, hi = wilson(row.k_events, row.k_n)
+        lo, hi = exact_ci(row.k_events, row.k_n)
         units.append(ResponderUnit(
             f"{row.study_id}: {row.k_events:g}/{row.k_n:g} = {row.k_events / row.k_n:.0%} (95% CI {lo:.0%}-{hi:.0%}) "
             f"at {row.timepoint}, {eb.topic.outcome.measure} {change} >= {threshold:g}%",

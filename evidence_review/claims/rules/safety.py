@@ -9,7 +9,7 @@ from evidence_review.claims.evidence_base import (
     CONTROLLED_DESIGNS,
     RCT_DESIGNS,
     EvidenceBase,
-    wilson,
+    exact_ci,
 )
 from evidence_review.claims.rules.common import (
     _claimed_float,
@@ -68,7 +68,7 @@ def _safety_items(claim: dict, eb: EvidenceBase) -> list[SafetyItem]:
             point = lo = hi = None
             text = f"{r['fact_id']}: {num:g} of a post-hoc subgroup of {den:g} (a signal, not an incidence)"
         elif num is not None and den:
-            lo, hi = wilson(num, den)
+            lo, hi = exact_ci(num, den)
             point = num / den
             text = f"{r['fact_id']}: {num:g}/{den:g} = {point:.0%} (95% CI {lo:.0%}-{hi:.0%})"
         elif r["unit"] == "share" and _num(r["value_low"]) is not None:
@@ -330,6 +330,28 @@ def _condition_harm_items(claim: dict, eb: EvidenceBase, keys: tuple[str, ...]) 
     return out
 
 
+MISUSE = r"misuse|abuse|addict|dependen"
+
+
+def _misuse(claim: dict, eb: EvidenceBase) -> Verdict:
+    """'Not addictive' / 'no risk of dependence' (test_outcome 'misuse'): OCD harm reports of misuse first,
+    then regulatory records and safety facts that document misuse or abuse as a risk of ketamine."""
+    f = eb.facts[eb.facts["topic"].isin(["ocd_harms", "safety", "regulatory"])
+                 & eb.facts["statement"].str.contains(MISUSE, case=False, regex=True)]
+    direct = f[f["topic"] == "ocd_harms"]
+    if f.empty:
+        return _mk("no_evidence", False, [], f"{SAFETY_DIRECT_RULE}. No OCD report and no record of misuse or dependence")
+    parts = "; ".join(f"{r.fact_id} ({r.design}): {r.statement[:140]}" for r in f.itertuples())
+    head = (f"direct OCD reports: {', '.join(direct['fact_id'])}" if not direct.empty
+            else "no OCD study measured misuse or dependence")
+    documentary = f["design"].isin(sorted(DOCUMENTARY_DESIGNS)).any()
+    downs = [] if documentary else ["risk of bias: no control group (survey data)"]
+    if claim.get("scope") == "ocd":
+        downs.append("indirectness: records are not about people with OCD")
+    return _mk("contradicted", bool(documentary), downs, f"{SAFETY_DIRECT_RULE}. Claim: no risk of misuse or dependence; "
+               f"{head}; misuse documented: {parts}", [s for s in f["study_id"] if s], f["fact_id"])
+
+
 def rule_safety_direct(claim: dict, eb: EvidenceBase) -> Verdict:
     """Absolute or near-absolute safety claims ('no side effects', 'few side effects', 'well tolerated',
     'very safe', 'safe for teenagers'; claimed = 'none' or 'few'; test_population 'ocd_adolescent' for
@@ -341,6 +363,8 @@ def rule_safety_direct(claim: dict, eb: EvidenceBase) -> Verdict:
     outweigh it (they are listed as indirect). For 'none', high-certainty label rates of any adverse
     event then make it contradicted. Step 2, only when no OCD report bears on it: the label-level
     rates decide (rule_safety_rate with the claimed maximum: 0 for 'none', 5% for 'few')."""
+    if claim["test_outcome"] == "misuse":
+        return _misuse(claim, eb)
     what = (claim.get("claimed") or "few").strip().lower()
     what = what if what in SAFETY_DIRECT_KEYS else "few"
     maximum = "0" if what == "none" else "0.05"
