@@ -113,7 +113,8 @@ DESCRIBE = _rx(r"\b(?:characteri[sz]ed by|marked by|affects|involves|is an? (?:c
                r"|takes? over|steal|eat up|lose|suffer|struggle|live with)\b")
 LOGISTICS = _rx(r"\b(?:drive (?:you )?home|ride home|arrange (?:a )?(?:ride|transport)|parking|wear comfortable|eat or drink"
                 r"|payment|financing|pricing|cost[s]? (?:is|are|start))\b")
-ANNOUNCE = _rx(r"\b(?:announce[sd]?|launch(?:es|ed)?|will (?:also )?(?:take part|participate|join|open|offer)|upcoming"
+ANNOUNCE = _rx(r"\b(?:(?:over|more than) [\d,]+\+? (?:infusions|patients|treatments|sessions|clients)(?: (?:performed|given"
+               r"|administered|treated|served|helped))?|[\w-]+-star|rated by|appointments available|announce[sd]?|launch(?:es|ed)?|will (?:also )?(?:take part|participate|join|open|offer)|upcoming"
                r"|is (?:an|a) (?:outpatient|independent|leading|private|boutique|full-service) (?:\w+ )?(?:clinic|practice|center|centre))\b")
 OBSESSION_THEME = _rx(r"\b(?:doubts?|fears?|worr\w*|thoughts?|obsessions?|images?|urges?)\s+(?:about|of|over|that)\s+[^.,;]{0,40}")
 HEADING_END = re.compile(r"[.!?…\"”)]$")

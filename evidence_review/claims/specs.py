@@ -78,8 +78,10 @@ def duration_hours(s: str) -> str:
     if re.search(r"months|years|long[- ]term|for good|permanent|lasting relief|long-lasting|lasting improvement", s):
         return ">=2160h"
     m = re.search(_NUM + r"\s*(?:-|–|to)?\s*(?:\d+\s*)?weeks?", s)
-    if m and _number(m.group(1)) >= 2:
+    if m and _number(m.group(1)) >= 1:
         return f">={_number(m.group(1)) * 168:g}h"
+    if re.search(r"\ba week\b", s):
+        return ">=168h"
     return ">=336h"
 
 
@@ -105,7 +107,7 @@ SAFETY_ABSOLUTE_NONE = _rx(r"\bno (?:lasting )?side[- ]effects|without (?:any )?
                            r"|perfectly safe|absolutely safe|carries no risk|not addictive|non-?addictive|no (?:risk of )?(?:addiction|dependence)")
 SAFETY_ABSOLUTE_FEW = _rx(r"\bfew(?:er)? side[- ]effects|side[- ]effects (?:are|were) (?:rare|minimal|uncommon)|rarely"
                           r"|well[- ]tolerated|\btolerable|very safe|safe(?: and effective)?\b|exceedingly rare|\brare\b"
-                          r"|minimal side|gentle")
+                          r"|minimal side|gentle|(?:strong|excellent|good|proven|established|favou?rable) safety (?:profile|record)")
 SAFETY_NOT_REPORTED = _rx(r"(?:have|has) not been reported|never (?:been )?reported|no reports? of|no cases? of")
 TRANSIENT = _rx(r"fade|wear(?:s)? off|pass(?:es)?\b|resolve|temporary|transient|short[- ]lived|within (?:an hour|two hours"
                 r"|a couple of hours|\d+ hours?)|goes? up for a short|for a short while|mild")
@@ -142,7 +144,8 @@ DOSE = _rx(r"0\.5 ?mg/kg|low[- ]dose|low doses?|small doses|sub-?an(?:a)?estheti
 ROUTE = _rx(r"intravenous|\bIV\b|drip|infused")
 
 MECHANISMS: tuple[tuple[str, str], ...] = (
-    ("nmda_antagonism", r"NMDA|receptor antagonist|blocks? (?:the )?(?:NMDA|glutamate) receptors?"),
+    ("nmda_antagonism", r"NMDA|receptor antagonist|blocks? (?:the )?(?:NMDA|glutamate) receptors?"
+                        r"|(?:targets?|acts? on|works? on|affects?|modulat\w*) (?:the )?(?:brain.s )?glutamate"),
     ("glutamate", r"glutamate (?:surge|release|levels?|burst)|increas\w* (?:the )?(?:amount|levels?) of glutamate|glutamate is released"),
     ("neurotransmitter", r"GABA|neurotransmitter|serotonin|dopamine"),
     ("neuroplasticity", r"plasticity|synap|new (?:neural )?(?:connections|pathways)|rewir|grow"),
@@ -156,12 +159,14 @@ EFFECT = _rx(r"help|reliev|relief|reduc|eas(?:e|es|ed|ing)\b|improv|lower|calmer
 ONSET = _rx(r"\bfast|rapid|quick|immediate|instant|within (?:the first |a few |the same )?(?:\d|a |an |one |two |few |minutes|hours"
             r"|days|day|week|24)|minutes|hours|same day|overnight|during (?:the|each) infusion|shortly after|first (?:session|infusion|dose)")
 DURABLE = _rx(r"\blast|lasting|stick around|persist|sustain|long[- ]?(?:term|lasting)|for (?:weeks|months|years|good)"
-              r"|stay well|kept|keep (?:symptoms|results)|permanent")
-RELAPSE = _rx(r"fade|wears? off|wear off|return|relapse|no surefire")
+              r"|stay well|kept|keep (?:symptoms|results)|permanent|still (?:present|there|felt|seen)|weeks? later|months? later"
+              r"|persisted")
+RELAPSE = _rx(r"fade|wears? off|wear off|(?:symptoms?|obsessions?|it|they|benefits?) (?:may |can |will |often )?return|returning"
+               r"|return of|relapse|no surefire")
 POPULATION_TR = _rx(r"resistant|refractory|not (?:responded|improved)|haven.t responded|failed|tried everything|little relief"
                     r"|other (?:treatments|medications) (?:have )?(?:failed|haven)|candidates?|resisted")
-SCOPES = (("ptsd", r"ptsd|post-traumatic|trauma"), ("depression", r"depress|mood"))
-OCD_WORDS = _rx(r"\bocd\b|obsess|compuls|intrusive")
+SCOPES = (("ptsd", r"ptsd|post-traumatic|trauma"), ("depression", r"(?<!non-)\bdepress|(?<!non-)\bmood"))
+OCD_WORDS = _rx(r"\bocd\b|obsess|compuls|intrusive|y-?bocs")
 
 
 def scope_of(s: str) -> str:

@@ -166,7 +166,7 @@ def registry_ids_in_xml(xml: bytes) -> dict[str, list[str]]:
     return out
 
 
-def _store_registry_ids(store: Any) -> dict[str, list[str]]:
+def store_registry_ids(store: Any) -> dict[str, list[str]]:
     """PMID -> NCT ids from every PubMed batch file the store holds (files that cannot be read are skipped)."""
     import gzip
     from pathlib import Path
@@ -190,7 +190,7 @@ def store_registrations(store: Any, *, pull_id: str | None = None, include_withd
 
     studies = rstore.pull_studies(store, pull_id) if pull_id else rstore.current_studies(
         store, include_withdrawn=include_withdrawn)
-    banks = _store_registry_ids(store)
+    banks = store_registry_ids(store)
     records = [dict(r, registry_ids=banks.get(str(r.get("pmid")), []))
                for r in store.records_frame(include_withdrawn=False).to_dict("records")]
     return registrations_frame(studies, links_from_records(records), source=pull_id or "store")

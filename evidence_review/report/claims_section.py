@@ -56,7 +56,8 @@ def _join(items: list[str]) -> str:
 
 def bottom_line(sof: pd.DataFrame | None, claims: pd.DataFrame, changes: Mapping[str, Any] | None,
                 labels: Mapping[str, str]) -> list[str]:
-    """3-5 sentences from the Summary of Findings and the verdicts (plus the living-review change, if any)."""
+    """3-5 sentences from the Summary of Findings and the verdicts; the living-review change only when
+    they leave room (the page shows it in its own box just above)."""
     out: list[str] = []
     if sof is not None and not sof.empty:
         cert = sof["certainty"].astype(str).str.replace("_", " ")
@@ -93,9 +94,8 @@ def bottom_line(sof: pd.DataFrame | None, claims: pd.DataFrame, changes: Mapping
         out.append(f"The other {len(apart)} claims are the clinics' own disclaimers and logistics "
                    f"({_join(list(APART.values()))}), counted apart: {a['supported']} of them are supported, "
                    "which says nothing about whether the treatment works.")
-    if changes and changes.get("since"):
-        head = str(changes.get("headline", ""))
-        out.append(f"Since {str(changes['since']['date'])[:10]}: {head}.")
+    if changes and changes.get("since") and len(out) < 4:  # the 'What changed' box above already says it
+        out.append(f"Since {str(changes['since']['date'])[:10]}: {changes.get('headline', '')}.")
     return out
 
 

@@ -31,7 +31,9 @@ def identification_lines(ctx: Any, g: dict) -> list[str]:
             lines.append(f"- Identification ({s['stream']}): {s['source']}, compiled {s.get('compiled', '')}: "
                          f"{s.get('identified')} curated records, {s.get('duplicates_of_search', 0)} of them also "
                          f"returned by the search (duplicates across sources), {s.get('records')} kept as records "
-                         "identified by other methods with their curated decisions.")
+                         "identified by other methods with their curated decisions"
+                         + (f"; {s['registrations_to_register_stream']} trial registrations are counted in the "
+                            "register stream" if s.get("registrations_to_register_stream") else "") + ".")
         else:
             files = ", ".join(f"`{f['file']}` ({f['entries']} entries)" for f in s.get("files", []))
             lines.append(f"- Identification: no database search was run. The offline snapshot "

@@ -99,6 +99,9 @@ def from_store(store_dir: str | Path, pull_id: str | None = None) -> tuple[pd.Da
         pull = store.get_pull(pull_id) if pull_id else store.latest_complete()
         if pull is None:
             raise InputError("the store has no complete pull (run `pull` first)", file=store_dir)
+        if pull.kind not in ("pull", "refresh"):
+            raise InputError(f"pull {pull.pull_id} is a {pull.kind}, not a PubMed pull or refresh (see `status`)",
+                             file=store_dir, field="--pull")
         if pull.status != "complete":
             raise InputError(f"pull {pull.pull_id} is {pull.status}; finish it (re-run the same command)",
                              file=store_dir, field="--pull")

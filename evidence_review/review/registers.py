@@ -5,8 +5,9 @@ Why a stream of its own: PRISMA 2020 counts records from registers apart from da
 registration is not a report - a trial still recruiting is *ongoing*, a finished trial with posted
 results but no paper is *awaiting classification*, and a trial finished more than two years ago with
 neither results nor a paper is evidence of non-publication, which the GRADE publication-bias domain
-needs. Registrations come from the offline file ``evidence/registers/registrations.json`` (compiled from
-the evidence facts) through the same ``registers.table.registration_row`` as a live registry pull.
+needs. Registrations come from the run's store when it holds a complete registry pull (its latest one,
+dated by its completion), else from the offline file ``evidence/registers/registrations.json``
+(compiled from the evidence facts) - both through the same ``registers.table.registration_row``.
 
 Classification of each registration (first rule that applies):
 
@@ -31,7 +32,7 @@ import pandas as pd
 
 from evidence_review.registers.offline import load_offline
 from evidence_review.registers.schema import REGISTRATION_COLUMNS
-from evidence_review.registers.table import SEP, registrations_frame
+from evidence_review.registers.table import SEP, nct_ids_in_record, registrations_frame
 
 NON_PUBLICATION_YEARS = 2
 ONGOING = {"RECRUITING", "NOT_YET_RECRUITING", "ACTIVE_NOT_RECRUITING", "ENROLLING_BY_INVITATION", "PENDING",
@@ -94,15 +95,20 @@ def classify(row: dict[str, Any], as_of: dt.date) -> tuple[str, str]:
     return "awaiting_classification", f"registry status {status or 'unknown'}"
 
 
-def report_links(records: pd.DataFrame) -> dict[str, list[str]]:
-    """Registry id -> review report ids: papers printing the NCT id, and curated study links of the
+def report_links(records: pd.DataFrame, banks: dict[str, list[str]] | None = None) -> dict[str, list[str]]:
+    """Registry id -> review report ids: reports carrying the NCT id (curated ``nct_id``, title, abstract,
+    ``banks`` = PMID -> DataBankList NCT ids of a store's raw XML), and curated study links of the
     registration's own record (its ``study_group`` when that is another study)."""
     out: dict[str, list[str]] = {}
     if records is None or records.empty:
         return out
+    banks = banks or {}
     is_reg = records["key_source"].isin(["nct", "registry"])
-    for rec in records[~is_reg & (records["nct_id"].astype(str) != "")].to_dict("records"):
-        out.setdefault(str(rec["nct_id"]), []).append(str(rec["study_id"]))
+    for rec in records[~is_reg].to_dict("records"):
+        rec = dict(rec, registry_ids=banks.get(str(rec.get("pmid") or ""), []))
+        for nct in nct_ids_in_record(rec):
+            if str(rec["study_id"]) not in out.get(nct, []):
+                out.setdefault(nct, []).append(str(rec["study_id"]))
     for rec in records[is_reg].to_dict("records"):
         rid = str(rec.get("nct_id") or "") or str(rec.get("other_registry_id") or "")
         group = str(rec.get("study_group") or "")
@@ -111,10 +117,10 @@ def report_links(records: pd.DataFrame) -> dict[str, list[str]]:
     return {k: sorted(v) for k, v in out.items()}
 
 
-def build_register_stream(studies: list[dict], records: pd.DataFrame, as_of: dt.date,
-                          source: str) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+def build_register_stream(studies: list[dict], records: pd.DataFrame, as_of: dt.date, source: str,
+                          banks: dict[str, list[str]] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """(registrations with their class, non-publication table, register-stream counts)."""
-    links = report_links(records)
+    links = report_links(records, banks)
     keyed = {}
     for s in studies:
         nct = str(((s.get("protocolSection") or {}).get("identificationModule") or {}).get("nctId") or "")
@@ -196,6 +202,26 @@ def register_figure(stream: dict[str, Any]):
     return fig
 
 
+def store_registrations_source(store_dir: Any) -> tuple[list[dict], dt.date, str, dict[str, list[str]]] | None:
+    """(studies, as-of date, source, PMID -> DataBank NCT ids) of a store's latest complete registry pull,
+    or None when the run has no store or the store no registry pull (the offline file is used then)."""
+    if store_dir is None:
+        return None
+    from evidence_review.pubmed.store import Store
+    from evidence_review.registers import store as rstore
+    from evidence_review.registers.schema import REGISTRY_PULL_KINDS
+    from evidence_review.registers.table import store_registry_ids
+
+    with Store(store_dir, create=False) as st:
+        latest = st.latest_complete(REGISTRY_PULL_KINDS)
+        if latest is None:
+            return None
+        studies = rstore.pull_studies(st, latest.pull_id)
+        banks = store_registry_ids(st)
+    when = dt.date.fromisoformat((latest.completed_utc or latest.started_utc)[:10])
+    return studies, when, f"registry pull {latest.pull_id}", banks
+
+
 def report_stage(ctx: Any) -> None:
     """Pipeline stage 'registers': registrations.csv, non_publication.csv, prisma_registers.json + figure."""
     import matplotlib.pyplot as plt
@@ -204,11 +230,16 @@ def report_stage(ctx: Any) -> None:
     from evidence_review.figures import save_figure
     from evidence_review.tables import write_table
 
-    path = ctx.topic.files.registrations
-    studies, compiled = load_offline(path)
+    live = store_registrations_source(getattr(ctx, "store", None))
+    if live is not None:
+        studies, as_of, source, banks = live
+    else:
+        path = ctx.topic.files.registrations
+        studies, compiled = load_offline(path)
+        as_of, source, banks = dt.date.fromisoformat(compiled), _shown(path, ctx.root), {}
     records = ctx.tables.get("records")
     reg, nonpub, stream = build_register_stream(studies, records if records is not None else pd.DataFrame(),
-                                                dt.date.fromisoformat(compiled), _shown(path, ctx.root))
+                                                as_of, source, banks)
     ctx.tables_dir.mkdir(parents=True, exist_ok=True)
     ctx.written.append(write_table(reg, ctx.tables_dir / "registrations.csv"))
     ctx.written.append(write_table(nonpub, ctx.tables_dir / "non_publication.csv"))

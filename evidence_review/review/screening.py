@@ -381,7 +381,7 @@ def stream_prisma(table: pd.DataFrame, run: Any) -> dict[str, Any]:
         prisma["identification"] = ident
         return prisma
     db = table[table["stream"] == "databases"]
-    om = table[table["stream"] != "databases"]
+    om = table[(table["stream"] != "databases") & ~table["key_source"].isin(["nct", "registry"])]
     stream = ident["streams"][0]
     prisma = prisma_counts(db, len(db), 0, {stream["source"]: len(db)})
     prisma["included_databases"] = prisma["included"]
@@ -394,7 +394,7 @@ def stream_prisma(table: pd.DataFrame, run: Any) -> dict[str, Any]:
         "excluded": int(len(om_excluded)),
         "excluded_reasons": _reason_counts(om_excluded),
         "included": int(om["included"].astype(bool).sum()),
-        "registrations": int(om["key_source"].isin(["nct", "registry"]).sum()),
+        "registrations_to_register_stream": int(om_stream.get("registrations_to_register_stream", 0)),
     }
     prisma["included"] = prisma["included_databases"] + prisma["other_methods"]["included"]
     prisma["identification"] = ident

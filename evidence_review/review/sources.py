@@ -93,11 +93,14 @@ def from_store(store_dir: Path, pull_id: str | None, snap: Path) -> RunRecords:
         "missing_pmids": len(pull.info.get("missing") or []),
         "topic": pull.info.get("topic"),
     }
+    # trial registrations are the register stream's (review.registers), not "other methods" reports
+    reg = other["key_source"].isin(["nct", "registry"])
     om = {
-        "stream": "other_methods", "source": "curated evidence snapshot (hand search, citations, registries)",
+        "stream": "other_methods", "source": "curated evidence snapshot (hand search, citations)",
         "search_run": False, "how_compiled": manifest.get("how_compiled", ""),
-        "compiled": manifest.get("compiled", ""), "identified": int(len(curated)),
-        "duplicates_of_search": int(len(matched)), "records": int(len(other)),
+        "compiled": manifest.get("compiled", ""), "identified": int(len(curated) - reg.sum()),
+        "duplicates_of_search": int(len(matched)), "records": int(len(other) - reg.sum()),
+        "registrations_to_register_stream": int(reg.sum()),
     }
     ident = {"kind": "store", "search_run": True, "date": pull.completed_utc or pull.started_utc,
              "label": f"PubMed search run {(pull.completed_utc or '')[:10]} (pull {pull.pull_id})",

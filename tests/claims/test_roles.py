@@ -34,6 +34,8 @@ def role_of(text: str, **kw) -> str:
     ("© 2026 Fernhollow Clinic. All rights reserved.", "boilerplate"),
     ("Home | About | Treatments | Contact", "boilerplate"),
     ("We understand how hard this is.", "boilerplate"),
+    ("Over 2,000 infusions performed.", "boilerplate"),
+    ("Traditional treatments like SSRIs help many people, but up to 40% don't get enough relief.", "description"),
 ])
 def test_non_claims_get_their_role(text: str, role: str) -> None:
     assert role_of(text) == role

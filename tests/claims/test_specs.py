@@ -43,6 +43,12 @@ from evidence_review.claims.specs import claimed_share, duration_hours, spec_for
     ("Ketamine does not cause the emotional blunting that SSRIs often cause.", "safety", "unmeasured",
      "named_effect:blunting", "blunting"),
     ("Ketamine is suitable for adolescents aged 12 and over.", "safety", "safety_direct", "any_adverse_events", "few"),
+    ("Ketamine targets glutamate, a different brain chemical than most antidepressants.", "mechanism", "mechanism",
+     "nmda_antagonism", "increase"),
+    ("After the series, many patients return for occasional booster sessions.", "protocol", "protocol",
+     "maintenance_schedule", ""),
+    ("When given by trained staff, ketamine has a strong safety profile.", "safety", "safety_direct",
+     "any_adverse_events", "few"),
 ])
 def test_category_and_rule_come_from_the_sentence(sentence: str, category: str, rule: str, outcome: str, claimed: str) -> None:
     spec = spec_for_claim(sentence)
@@ -58,6 +64,12 @@ def test_adolescent_safety_claims_are_tested_in_adolescents() -> None:
 def test_depression_and_ptsd_sentences_get_their_own_scope() -> None:
     spec = spec_for_claim("In depression a single infusion lifts mood within a day.")
     assert (spec["scope"], spec["rule"], spec["test_timepoint"]) == ("depression", "context_onset", "<=24h")
+
+
+def test_durations_and_scopes_read_from_the_words() -> None:
+    spec = spec_for_claim("Benefits were still present one week later for about half of patients.")
+    assert (spec["rule"], spec["test_timepoint"]) == ("durability", ">=168h")
+    assert spec_for_claim("Pooling across non-mood disorders gave a Y-BOCS fall of eight points.")["scope"] == "ocd"
 
 
 def test_quantities() -> None:

@@ -76,7 +76,10 @@ def test_bottom_line_comes_from_the_tables() -> None:
     assert lines[0].startswith("Of the 2 outcomes") and "very low for 1" in lines[0] and "40 participants" in lines[0]
     assert "Smith 2013: RD +0.50" in lines[1] and "Only 1 comparison has" in lines[1]
     assert "Of the 2 therapeutic claims on the 2 clinic pages" in lines[2] and "1 are supported" in lines[2]
-    assert "The other 2 claims" in lines[3] and lines[4] == "Since 2026-01-02: no conclusion changed."
+    assert "The other 2 claims" in lines[3] and len(lines) == 4  # the change has its own box above
+    short = claims_section.bottom_line(None, _claims().iloc[:2], {"since": {"date": "2026-01-02T00:00"},
+                                                                  "headline": "no conclusion changed"}, {})
+    assert short[-1] == "Since 2026-01-02: no conclusion changed."
 
 
 def test_long_reasons_fold_under_one_line() -> None:

@@ -95,3 +95,30 @@ def test_a_silent_trial_lands_in_the_non_publication_table(tmp_path: Path):
     assert list(nonpub["registry_id"]) == ["NCT09999999"] and nonpub.loc[0, "years_since_end"] == "7.7"
     assert ctx.facts["register_stream"]["non_publication_ids"] == ["NCT09999999"]
     assert "NCT09999999" in ctx.facts["publication_bias_registers"]
+
+
+def test_a_store_with_a_registry_pull_feeds_the_stream(tmp_path: Path):
+    from ctgov_standin import CtgovStandin, client_for, make_study
+
+    from evidence_review.registers import pull as rp
+    from evidence_review.registers.client import search_params
+
+    studies = [make_study("NCT10000001", title="Zorbel", conditions=["Velmoric Disorder"], drugs=["zentamine"],
+                          status="RECRUITING"),
+               make_study("NCT10000002", title="Quandel", conditions=["Velmoric Disorder"], drugs=["zentamine"],
+                          status="COMPLETED", completion="2018-02", has_results=False),
+               make_study("NCT01349231", title="Tevlox", conditions=["Velmoric Disorder"], drugs=["zentamine"],
+                          status="COMPLETED", completion="2012-02", has_results=True)]
+    with CtgovStandin(studies) as s:
+        res = rp.pull(tmp_path / "store", search_params(cond="velmoric"), client=client_for(s))
+    ctx = ReportContext(reports=tmp_path / "reports")
+    ctx.store = tmp_path / "store"
+    ctx.tables["records"] = run(ReportContext(reports=tmp_path / "r0"), stages=["records"]).tables["records"]
+    from evidence_review.review.registers import report_stage
+
+    report_stage(ctx)
+    stream = ctx.facts["register_stream"]
+    assert stream["source"] == f"registry pull {res.pull_id}" and stream["identified"] == 3
+    assert stream["ongoing_ids"] == ["NCT10000001"] and stream["non_publication_ids"] == ["NCT10000002"]
+    reg = ctx.tables["registrations"].set_index("registry_id")
+    assert reg.loc["NCT01349231", "stream_class"] == "reported"  # the snapshot paper prints this NCT id

@@ -61,3 +61,15 @@ def test_methods_show_the_search_that_was_run(store_report) -> None:
 def test_pull_option_needs_store(tmp_path: Path, capsys) -> None:
     assert cli.main(["report", "--pull", "x", "--out", str(tmp_path)]) == 2
     assert "--pull needs --store" in capsys.readouterr().err
+
+
+def test_unknown_pull_is_an_input_error(store_report, tmp_path: Path, capsys) -> None:
+    store, _, _ = store_report
+    assert cli.main(["report", "--store", str(store), "--pull", "nope", "--out", str(tmp_path)]) == 2
+    assert "no pull 'nope'" in capsys.readouterr().err
+
+
+def test_store_report_defaults_to_a_folder_beside_the_store(store_report) -> None:
+    store, _, _ = store_report
+    assert cli.main(["report", "--store", str(store), "--stages", "records"]) == 0
+    assert (store / "reports" / "prisma.json").is_file()
