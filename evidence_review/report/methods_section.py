@@ -13,6 +13,13 @@ def _rows(ctx: Any, name: str) -> int:
     return 0 if t is None else len(t)
 
 
+def _matched_text(matched: dict) -> str:
+    if not matched:
+        return "; none matched a curated study"
+    parts = ", ".join(f"{k.replace('_', ' + ')} {v}" for k, v in matched.items())
+    return f"; {sum(matched.values())} matched to curated studies ({parts}; `tables/record_matches.csv`)"
+
+
 def identification_lines(ctx: Any, g: dict) -> list[str]:
     """How the records were identified, stream by stream - only searches that were run show a query."""
     ident = ctx.facts.get("identification") or {}
@@ -26,7 +33,7 @@ def identification_lines(ctx: Any, g: dict) -> list[str]:
                          + (f", publication dates {window[0]} to {window[1]}" if window and window[0] else "")
                          + f"; {s.get('identified')} records (esearch count {s.get('esearch_count')}"
                          + (f", {s['missing_pmids']} listed but not returned" if s.get("missing_pmids") else "")
-                         + ").")
+                         + ")" + _matched_text(s.get("matched_to_curated") or {}) + ".")
         elif ident.get("search_run"):
             lines.append(f"- Identification ({s['stream']}): {s['source']}, compiled {s.get('compiled', '')}: "
                          f"{s.get('identified')} curated records, {s.get('duplicates_of_search', 0)} of them also "

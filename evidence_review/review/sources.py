@@ -91,6 +91,8 @@ def from_store(store_dir: Path, pull_id: str | None, snap: Path) -> RunRecords:
         "date_run": pull.completed_utc or pull.started_utc, "date_window": window,
         "esearch_count": pull.count, "identified": int(len(pulled)),
         "missing_pmids": len(pull.info.get("missing") or []),
+        "matched_to_curated": {k: int(v) for k, v in sorted(matches["matched_on"].value_counts().items())
+                               if k != "none"},
         "topic": pull.info.get("topic"),
     }
     # trial registrations are the register stream's (review.registers), not "other methods" reports
