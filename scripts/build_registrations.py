@@ -16,6 +16,8 @@ import json
 from evidence_review import paths
 from evidence_review.atomic import atomic_write_text
 from evidence_review.registers.offline import build_offline
+from evidence_review.review.registers import registrations_vocabulary
+from evidence_review.review.topic import load_topic
 
 COMPILED = "2026-11-21"  # the date the evidence facts were compiled (their README)
 
@@ -25,8 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--facts", default=str(paths.evidence_facts_dir()), help="evidence-facts folder")
     parser.add_argument("--out", default=str(paths.evidence_dir() / "registers" / "registrations.json"))
     parser.add_argument("--compiled", default=COMPILED, help="date the facts were compiled (YYYY-MM-DD)")
+    parser.add_argument("--topic", default=str(paths.default_topic()), help="topic file (its registration vocabulary)")
     args = parser.parse_args(argv)
-    doc = build_offline(args.facts, args.compiled)
+    doc = build_offline(args.facts, args.compiled, registrations_vocabulary(load_topic(args.topic)))
     atomic_write_text(args.out, json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
     print(f"wrote {args.out} ({len(doc['studies'])} registrations)")
     return 0

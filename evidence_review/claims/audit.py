@@ -69,14 +69,14 @@ def audit_text(text: str, eb: EvidenceBase, source: str = "page") -> pd.DataFram
     from evidence_review.claims.verdicts import _rule_label, judge
 
     units = split_units(text)
-    roles = classify_all(units)
+    roles = classify_all(units, eb.topic)
     cache: dict[tuple[str, ...], tuple] = {}
     rows = []
     for unit, role in zip(units, roles):
         row = dict.fromkeys(AUDIT_COLUMNS, "")
         row.update(unit_id=f"U{unit.index + 1:04d}", line=unit.line, role=role.role, role_reason=role.reason, text=unit.text)
         if role.role == "claim":
-            spec = spec_for_claim(role.context or unit.text)
+            spec = spec_for_claim(role.context or unit.text, eb.topic)
             key = tuple(spec[k] for k in _SPEC_KEYS)
             if key not in cache:
                 claim = {"claim_id": row["unit_id"], "seed_file": source, "quote": unit.text, **spec}

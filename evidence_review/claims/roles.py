@@ -31,7 +31,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from evidence_review import paths
 from evidence_review.claims.sentences import Unit
+from evidence_review.review.topic import Topic, load_topic
 
 ROLES: tuple[str, ...] = ("claim", "question", "heading", "description", "cta", "testimonial", "boilerplate")
 NON_CLAIM_ROLES = ROLES[1:]
@@ -42,11 +44,39 @@ def _rx(pattern: str) -> re.Pattern[str]:
 
 
 # The treatment the pages are about (an explicit subject), and anaphora that refer to it.
-TREATMENT = _rx(r"\b(?:es)?ketamine\b|\bspravato\b|\binfusions?\b|\bdrip\b|\bbooster|\btop-?ups?\b|\bmaintenance\b"
+TREATMENT_GENERIC = (r"\binfusions?\b|\bdrip\b|\bbooster|\btop-?ups?\b|\bmaintenance\b"
                 r"|\bsessions?\b|\bdos(?:e|es|ing)\b|\bIV\b|\bintravenous|\bintramuscular|\bnasal spray\b|\binjection"
                 r"|\bthis (?:treatment|therapy|medicine|medication|program|approach|protocol)\b"
                 r"|\bour (?:treatment|therapy|program|protocol|infusions?|clinic|team|nurses?|physicians?|staff|patients|clients|guests)\b"
                 r"|\bthe (?:treatment|therapy|medicine|program|protocol|procedure)\b|\bNMDA\b")
+# Words about the condition or its symptoms that hold for any condition; the topic adds its own.
+CONDITION_GENERIC = r"\b(?:doubts?|fears?|worr\w*|anxiety|disorder|condition|symptoms?|thoughts|exhausting|stuck|repeat)\b"
+
+
+@dataclass(frozen=True)
+class TopicCues:
+    """The topic's words compiled once: the treatment, the condition, and symptom themes ('doubts about
+    harm' describes a symptom, not a safety claim)."""
+
+    treatment: re.Pattern[str]
+    condition: re.Pattern[str]
+    theme: re.Pattern[str]
+
+
+_CUES: dict[str, TopicCues] = {}
+
+
+def topic_cues(topic: Topic | None = None) -> TopicCues:
+    topic = topic or load_topic(paths.default_topic())
+    key = str(topic.path)
+    if key not in _CUES:
+        audit = topic.vocab("audit")
+        drug = "|".join(rf"\b{re.escape(t)}\b" for t in topic.inclusion.intervention_terms)
+        _CUES[key] = TopicCues(
+            treatment=_rx("|".join(x for x in (audit.get("treatment", ""), drug, TREATMENT_GENERIC) if x)),
+            condition=_rx("|".join(x for x in (audit.get("condition", ""), CONDITION_GENERIC) if x)),
+            theme=_rx(audit.get("symptom_theme") or r"(?!x)x"))
+    return _CUES[key]
 PRONOUN_START = _rx(r"^(?:it|this|they|these|its)\b")
 # Predicates of an effect on symptoms (what a treatment claim says happens).
 EFFECT = _rx(r"\b(?:help|relie|reduc|eas(?:e|es|ed|ing)\b|improv|calm|quiet|lower|loosen|diminish|shrink|lessen|lift"
@@ -84,9 +114,6 @@ CLAIM_FAMILIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("protocol", PROTOCOL), ("number with unit", NUMBER_UNIT),
 )
 
-CONDITION = _rx(r"\b(?:OCD|obsess\w*|compuls\w*|intrusive|rituals?|checking|counting|hand-?washing|washing|contamination"
-                r"|what-ifs|doubts?|fears?|worr\w*|anxiety|disorder|condition|symptoms?|thoughts|re-?reading|reviewing"
-                r"|locked|checked|exhausting|stuck|repeat)\b")
 STANDARD_CARE = _rx(r"\b(?:SSRIs?|SRIs?|serotonin|ERP|exposure and response|CBT|cognitive behaviou?ral|standard (?:care|approach"
                     r"|treatment)|first-line|usual medications?|traditional treatments?|conventional)\b")
 
@@ -116,7 +143,6 @@ LOGISTICS = _rx(r"\b(?:drive (?:you )?home|ride home|arrange (?:a )?(?:ride|tran
 ANNOUNCE = _rx(r"\b(?:(?:over|more than) [\d,]+\+? (?:infusions|patients|treatments|sessions|clients)(?: (?:performed|given"
                r"|administered|treated|served|helped))?|[\w-]+-star|rated by|appointments available|announce[sd]?|launch(?:es|ed)?|will (?:also )?(?:take part|participate|join|open|offer)|upcoming"
                r"|is (?:an|a) (?:outpatient|independent|leading|private|boutique|full-service) (?:\w+ )?(?:clinic|practice|center|centre))\b")
-OBSESSION_THEME = _rx(r"\b(?:doubts?|fears?|worr\w*|thoughts?|obsessions?|images?|urges?)\s+(?:about|of|over|that)\s+[^.,;]{0,40}")
 HEADING_END = re.compile(r"[.!?…\"”)]$")
 
 
@@ -137,8 +163,9 @@ def claim_cues(text: str) -> list[str]:
     return [name for name, rx in CLAIM_FAMILIES if rx.search(text)]
 
 
-def classify(unit: Unit) -> Role:
+def classify(unit: Unit, topic: Topic | None = None) -> Role:
     """The role of one unit, with the rule that decided it."""
+    topical = topic_cues(topic)
     t = unit.text
     if t.rstrip(" \"”’)").endswith("?") or unit.prefix == "Q":
         return Role("question", "ends with a question mark" if unit.prefix != "Q" else "labelled Q:")
@@ -148,17 +175,17 @@ def classify(unit: Unit) -> Role:
         return Role("boilerplate", "navigation: items separated by | or ·")
     if LOGISTICS.search(t) or ANNOUNCE.search(t):
         return Role("boilerplate", "logistics or clinic announcement, not a claim about the treatment")
-    if DISCLAIMER.search(t) and not TREATMENT.search(t.split(":")[0] if ":" in t else ""):
+    if DISCLAIMER.search(t) and not topical.treatment.search(t.split(":")[0] if ":" in t else ""):
         return Role("boilerplate", "disclaimer or administrative note")
     if QUOTED.search(t) or ATTRIBUTION.search(t):
         return Role("testimonial", "quotation with an attribution")
     if FIRST_PERSON.search(t):
-        return Role("testimonial" if TREATMENT.search(t) or EFFECT.search(t) or ONSET.search(t) else "boilerplate",
+        return Role("testimonial" if topical.treatment.search(t) or EFFECT.search(t) or ONSET.search(t) else "boilerplate",
                     "first-person account (I/my), not a claim by the clinic")
     if PATIENT_REPORT.search(t):
         return Role("testimonial", "what one patient said or described")
     cues = claim_cues(t)
-    if CTA.search(t) and not (TREATMENT.search(t) and len(cues) >= 2 and not CONTACT.search(t)):
+    if CTA.search(t) and not (topical.treatment.search(t) and len(cues) >= 2 and not CONTACT.search(t)):
         return Role("cta", "call to action (imperative to call, book, contact ...)")
     if CONTACT.search(t) and len(cues) < 2:
         return Role("cta", "contact details")
@@ -167,10 +194,10 @@ def classify(unit: Unit) -> Role:
             return Role("heading", "own line ending with ':'")
         if unit.words <= 6 or _title_case(t) or t.isupper():
             return Role("heading", "own line without closing punctuation, short or in title case")
-    has_treatment = bool(TREATMENT.search(t))
+    has_treatment = bool(topical.treatment.search(t))
     implicit = unit.list_item or bool(PRONOUN_START.search(t)) or unit.prefix == "A"
-    if not has_treatment and (CONDITION.search(t) or STANDARD_CARE.search(t)):
-        t = OBSESSION_THEME.sub(" ", t)  # 'doubts about safety or harm' is a symptom, not a safety claim
+    if not has_treatment and (topical.condition.search(t) or STANDARD_CARE.search(t)):
+        t = topical.theme.sub(" ", t)  # 'doubts about safety or harm' is a symptom, not a safety claim
         strong = (SAFETY.search(t) or POPULATION.search(t) or NUMBER_UNIT.search(t) or ONSET.search(t) or DURABILITY.search(t)
                   or MECHANISM.search(t) or PROTOCOL.search(t))
         effect = EFFECT.search(t)
@@ -188,19 +215,19 @@ def classify(unit: Unit) -> Role:
 ELLIPTICAL = _rx(r"\b(?:any|none|no|not|yes|few|rare|rarely|nothing|absolutely|definitely)\b")
 
 
-def classify_all(units: list[Unit]) -> list[Role]:
+def classify_all(units: list[Unit], topic: Topic | None = None) -> list[Role]:
     """Roles for a page's units in order.
 
     An answer with no claim cue of its own right after a question ("Side effects? Honestly there
     aren't any.") is read together with the question: the pair is classified, and if it is a claim
     the question's words become the claim's context (the answer alone asserts nothing testable)."""
-    roles = [classify(u) for u in units]
+    roles = [classify(u, topic) for u in units]
     for i in range(1, len(units)):
         u, prev = units[i], units[i - 1]
         if (roles[i].role == "boilerplate" and roles[i].reason.startswith("no claim cue") and roles[i - 1].role == "question"
                 and prev.paragraph == u.paragraph and ELLIPTICAL.search(u.text)):
             pair = f"{prev.text.rstrip('?')}: {u.text}"
-            r = classify(Unit(u.index, pair, u.line, u.paragraph, False, u.list_item, "A"))
+            r = classify(Unit(u.index, pair, u.line, u.paragraph, False, u.list_item, "A"), topic)
             if r.role == "claim":
                 roles[i] = Role("claim", f"elliptical answer to the question '{prev.text}'; {r.reason}", pair)
     return roles

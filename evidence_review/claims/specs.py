@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import re
 
+from evidence_review import paths
+from evidence_review.review.topic import Topic, load_topic
+
 CREDENTIAL_CUE = r"majored in|board[- ]certified|specialist in|fellowship"
 
 
@@ -153,7 +156,8 @@ MECHANISMS: tuple[tuple[str, str], ...] = (
 )
 
 EFFECT = _rx(r"help|reliev|relief|reduc|eas(?:e|es|ed|ing)\b|improv|lower|calmer|quieter"
-             r"|(?:calm|quiet)(?:s|ed|ing)? (?:down|the|your|those|these|obsess|intrusive|anxi|compuls|mind)|loosen|diminish|decreas|drop|lift"
+             r"|(?:calm|quiet)(?:s|ed|ing)? (?:down|the|your|those|these|intrusive|anxi|mind)|(?:calms|quiets) \w+"
+             r"|loosen|diminish|decreas|drop|lift"
              r"|alleviat|work|effective|success|respon|remission|benefit|result|difference|shift|lighter|better|hope|chance"
              r"|revolution|breakthrough|groundbreaking|game[- ]changer|miracle")
 ONSET = _rx(r"\bfast|rapid|quick|immediate|instant|within (?:the first |a few |the same )?(?:\d|a |an |one |two |few |minutes|hours"
@@ -161,26 +165,31 @@ ONSET = _rx(r"\bfast|rapid|quick|immediate|instant|within (?:the first |a few |t
 DURABLE = _rx(r"\blast|lasting|stick around|persist|sustain|long[- ]?(?:term|lasting)|for (?:weeks|months|years|good)"
               r"|stay well|kept|keep (?:symptoms|results)|permanent|still (?:present|there|felt|seen)|weeks? later|months? later"
               r"|persisted")
-RELAPSE = _rx(r"fade|wears? off|wear off|(?:symptoms?|obsessions?|it|they|benefits?) (?:may |can |will |often )?return|returning"
-               r"|return of|relapse|no surefire")
+RELAPSE = _rx(r"fade|wears? off|wear off|(?:symptoms?|thoughts?|urges?|it|they|benefits?|\w+ions) (?:may |can |will |often )?return"
+               r"|returning|return of|relapse|no surefire")
 POPULATION_TR = _rx(r"resistant|refractory|not (?:responded|improved)|haven.t responded|failed|tried everything|little relief"
                     r"|other (?:treatments|medications) (?:have )?(?:failed|haven)|candidates?|resisted")
-SCOPES = (("ptsd", r"ptsd|post-traumatic|trauma"), ("depression", r"(?<!non-)\bdepress|(?<!non-)\bmood"))
-OCD_WORDS = _rx(r"\bocd\b|obsess|compuls|intrusive|y-?bocs")
 
 
-def scope_of(s: str) -> str:
-    """The condition a sentence is about: OCD unless it names only depression or PTSD."""
-    if OCD_WORDS.search(s):
-        return "ocd"
-    for scope, pat in SCOPES:
-        if re.search(pat, s, re.IGNORECASE):
+def _words_rx(words: tuple[str, ...] | list[str]) -> re.Pattern[str]:
+    """Words that must start at a word boundary (a synonym such as 'obsess' also finds 'obsessive')."""
+    return _rx("|".join(rf"(?<!non-)\b{re.escape(w.lower())}" for w in words) or r"(?!x)x")
+
+
+def scope_of(s: str, topic: Topic) -> str:
+    """The condition a sentence is about: the review's condition (its synonyms or scales) unless the
+    sentence names only one of the topic's context conditions."""
+    scales = [re.sub(r"[^a-z]", "", x.lower()) for x in topic.outcome.scales]
+    if _words_rx([*topic.condition.synonyms, *topic.outcome.scales, *scales]).search(s):
+        return topic.condition.code
+    for scope in topic.context.conditions:
+        if _words_rx(topic.context.synonyms.get(scope, (scope,))).search(s):
             return scope
-    return "ocd"
+    return topic.condition.code
 
 
-def _spec(category: str, rule: str, outcome: str = "", claimed: str = "", timepoint: str = "", population: str = "ocd",
-          design: str = "any", scope: str = "ocd", cue: str = "") -> dict[str, str]:
+def _spec(category: str, rule: str, outcome: str = "", claimed: str = "", timepoint: str = "", population: str = "",
+          design: str = "any", scope: str = "", cue: str = "") -> dict[str, str]:
     return {"category": category, "scope": scope, "test_outcome": outcome, "test_timepoint": timepoint,
             "test_design": design, "test_population": population, "rule": rule, "claimed": claimed, "cue": cue}
 
@@ -198,8 +207,8 @@ def _practice(s: str) -> str:
     return out
 
 
-def _safety(s: str, scope: str) -> dict[str, str] | None:
-    population = "ocd_adolescent" if ADOLESCENT.search(s) else "ocd"
+def _safety(s: str, scope: str, code: str) -> dict[str, str] | None:
+    population = f"{code}_adolescent" if ADOLESCENT.search(s) else code
     if SAFETY_NOT_REPORTED.search(s) and AE_NAMED.search(s):
         harm = next((key for key, pat in HARM_WORDS if re.search(pat, s, re.IGNORECASE)), "serious")
         return _spec("safety", "safety_direct", "serious_adverse_events", "none", population=population, scope=scope,
@@ -233,24 +242,34 @@ def _safety(s: str, scope: str) -> dict[str, str] | None:
     return None
 
 
-def spec_for_claim(sentence: str) -> dict[str, str]:
+def spec_for_claim(sentence: str, topic: Topic | None = None) -> dict[str, str]:
     """Category, rule and parameters for one claim sentence (registry-shaped, plus the deciding cue)."""
-    s = sentence
-    scope = scope_of(s)
+    spec = _spec_for(sentence, topic or load_topic(paths.default_topic()))
+    code = (topic or load_topic(paths.default_topic())).condition.code
+    spec["scope"] = spec["scope"] or code
+    spec["test_population"] = spec["test_population"] or code
+    return spec
+
+
+def _spec_for(s: str, topic: Topic) -> dict[str, str]:
+    code, label, drug = topic.condition.code, topic.condition.label, topic.intervention_label
+    context = topic.context.conditions
+    scope = scope_of(s, topic)
+    approval = topic.vocab("audit").get("indirect_approval", {})
     # regulatory facts
     if REGULATORY_FDA.search(s) and not re.search(r"approved by (?:the )?(?:fda|food)[^.]{0,40}anesthe|as an? anesthe", s, re.I):
-        if re.search(r"esketamine|spravato|nasal spray", s, re.IGNORECASE) and re.search(r"depress", s, re.IGNORECASE):
-            return _spec("regulatory", "regulatory", "esketamine_approved_trd", "yes", design="regulatory_record",
-                         population="any", scope="depression", cue="esketamine approval for depression")
+        if approval and re.search(approval["pattern"], s, re.IGNORECASE) and re.search(approval["condition_pattern"], s, re.I):
+            return _spec("regulatory", "regulatory", approval["fact"], "yes", design="regulatory_record",
+                         population="any", scope=approval["condition"], cue=approval["cue"])
         negated = re.search(r"\bnot\b|n't|\bno\b|not yet|only", s, re.IGNORECASE)
-        key = "fda_approved_ptsd" if scope == "ptsd" else "fda_approved_ocd"
+        key = f"fda_approved_{scope if scope in context else code}"
         return _spec("regulatory", "regulatory", key, "no" if negated else "yes", design="regulatory_record",
                      population="any", scope=scope, cue="FDA approval")
     if OFF_LABEL.search(s):
         return _spec("regulatory", "regulatory", "off_label_psychiatric_use", "yes", design="regulatory_record",
                      population="any", scope="general", cue="off-label use")
     practice_check = re.search(r"monitor|checks?|record|measur|track|watch", s, re.IGNORECASE) and PRACTICE_CUE.search(s)
-    safety = None if practice_check and not SAFETY_ABSOLUTE_NONE.search(s) else _safety(s, scope) if re.search(
+    safety = None if practice_check and not SAFETY_ABSOLUTE_NONE.search(s) else _safety(s, scope, code) if re.search(
         r"safe|side[- ]effect|tolera|adverse|risk|harm|caus|suitable for (?:teen|adolescen|child)|" + AE_NAMED.pattern, s,
                                             re.IGNORECASE) else None
     if safety:
@@ -263,19 +282,19 @@ def spec_for_claim(sentence: str) -> dict[str, str]:
                      scope="general", cue="anaesthetic use")
     # what studies exist and what they found
     if NULL_RESULT.search(s):
-        return _spec("efficacy", "null_results", "ocd_symptoms", scope=scope, cue="studies without benefit")
+        return _spec("efficacy", "null_results", f"{code}_symptoms", scope=scope, cue="studies without benefit")
     if ONGOING.search(s) and not STUDY_COUNT.search(s):
         return _spec("evidence_base", "ongoing_research", "ongoing_research", "1", scope=scope, cue="research ongoing")
     if STUDY_COUNT.search(s) and not STUDY_FINDING.search(s) and not re.search(r"no controlled trials? (?:yet )?showing", s, re.I):
-        if scope in ("depression",) or re.search(r"more research on ketamine for depression", s, re.I):
-            return _spec("evidence_base", "evidence_count", "clinical_studies", "2", scope="ocd", cue="study count")
+        if scope in topic.context.comorbid or re.search(rf"more research on {re.escape(drug)} for", s, re.I):
+            return _spec("evidence_base", "evidence_count", "clinical_studies", "2", scope=code, cue="study count")
         few = re.search(r"handful|only|few\b", s, re.IGNORECASE)
         many = re.search(r"dozens", s, re.IGNORECASE) and 24 or re.search(r"many|numerous", s, re.IGNORECASE) and 10 or 2
         rct = re.search(r"randomi[sz]ed|controlled|RCTs?", s, re.IGNORECASE)
         claimed = "-5" if few and rct else str(many)
         return _spec("evidence_base", "evidence_count", "clinical_studies", claimed, scope=scope, cue="study count")
     if re.search(r"no controlled trials?", s, re.IGNORECASE):
-        return _spec("durability", "durability", "ocd_symptoms", "0.5", ">=2160h", scope=scope,
+        return _spec("durability", "durability", f"{code}_symptoms", "0.5", ">=2160h", scope=scope,
                      cue="no controlled long-term trial (the claim is that none shows durability)")
     if COMPARATIVE.search(s):
         comp = "cbt" if re.search(r"\bcbt\b|exposure|erp|cognitive|psychotherapy|combin", s, re.IGNORECASE) else "standard"
@@ -288,14 +307,14 @@ def spec_for_claim(sentence: str) -> dict[str, str]:
         return _spec("mechanism", "mechanism", "+".join(mech[:2]), claimed, scope=scope, cue="mechanism")
     # lasting benefit ('benefits last for months after the series') before the schedule it mentions
     if DURABLE.search(s) and EFFECT.search(s) and not ONSET.search(s) and not SCHEDULE_MAINTENANCE.search(s):
-        return _spec("durability", "durability", "ocd_symptoms", "0" if re.search(r"\bsome\b", s, re.I) else "0.5",
+        return _spec("durability", "durability", f"{code}_symptoms", "0" if re.search(r"\bsome\b", s, re.I) else "0.5",
                      duration_hours(s), scope=scope, cue="lasting benefit")
     # how it is given
     if SCHEDULE_MAINTENANCE.search(s) and not RELAPSE.search(s):
         feature = "monthly_maintenance" if re.search(r"month", s, re.IGNORECASE) else "maintenance_schedule"
         return _spec("protocol", "protocol", feature, design="any", scope=scope, cue="maintenance schedule")
     if RELAPSE.search(s) and not re.search(r"\bnot\b[^.]{0,20}(?:fade|return)", s, re.IGNORECASE):
-        return _spec("durability", "relapse", "ocd_symptoms", scope=scope, cue="benefit fades")
+        return _spec("durability", "relapse", f"{code}_symptoms", scope=scope, cue="benefit fades")
     dur = DURATION_MIN.search(s)
     if dur or DOSE.search(s) or SCHEDULE.search(s) or (ROUTE.search(s) and not EFFECT.search(s)):
         if dur and 30 <= float(dur.group(1)) <= 60:
@@ -318,27 +337,27 @@ def spec_for_claim(sentence: str) -> dict[str, str]:
         practice = _practice(s)
         if practice:
             return _spec("protocol", "practice_standard", practice, design="guideline", population="any",
-                         scope="general", cue="how the clinic gives ketamine")
+                         scope="general", cue=f"how the clinic gives {drug}")
     # effects on symptoms
     share = claimed_share(s)
-    if scope in ("ptsd", "depression"):
+    if scope in context:
         if ONSET.search(s):
             return _spec("onset", "context_onset", f"{scope}_symptoms", scope, window_hours(s, "<=24h"), scope,
                          scope=scope, cue=f"onset in {scope}")
         return _spec("efficacy", "context_efficacy", f"{scope}_symptoms", scope, population=scope, scope=scope,
                      cue=f"benefit in {scope}")
     if DURABLE.search(s) and not ONSET.search(s):
-        return _spec("durability", "durability", "ocd_symptoms", "0" if re.search(r"\bsome\b", s, re.I) else "0.5",
+        return _spec("durability", "durability", f"{code}_symptoms", "0" if re.search(r"\bsome\b", s, re.I) else "0.5",
                      duration_hours(s), scope=scope, cue="lasting benefit")
     finding = bool(STUDY_FINDING.search(s))
     if POPULATION_TR.search(s):
-        return _spec("population", "efficacy", "ocd_response", share if share != "0" and not finding else "0",
-                     population="ocd_tr", scope=scope, cue="treatment-resistant OCD")
+        return _spec("population", "efficacy", f"{code}_response", share if share != "0" and not finding else "0",
+                     population=f"{code}_tr", scope=scope, cue=f"treatment-resistant {label}")
     if ONSET.search(s) and not (share != "0" and float(share) > 0.5):
-        return _spec("onset", "onset", "ocd_symptoms", timepoint=window_hours(s, "<=24h"), scope=scope,
+        return _spec("onset", "onset", f"{code}_symptoms", timepoint=window_hours(s, "<=24h"), scope=scope,
                      cue="speed of benefit")
     if finding or re.search(r"\bsome (?:patients|people)\b|\bin some\b|for some", s, re.IGNORECASE):
-        return _spec("efficacy", "efficacy", "ocd_response", "some", scope=scope, cue="benefit shown in studies or some patients")
+        return _spec("efficacy", "efficacy", f"{code}_response", "some", scope=scope, cue="benefit shown in studies or some patients")
     if EFFECT.search(s):
-        return _spec("efficacy", "efficacy", "ocd_response", share, scope=scope, cue="benefit on OCD symptoms")
+        return _spec("efficacy", "efficacy", f"{code}_response", share, scope=scope, cue=f"benefit on {label} symptoms")
     return _spec("other", "not_testable", "statement", scope=scope, cue="no testable outcome")

@@ -18,7 +18,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--claims-only", action="store_true", help="csv/json: leave out the units that are not claims")
 
 
-def render(df, fmt: str, source: str) -> str:
+def render(df, fmt: str, source: str, topic_title: str = "the review") -> str:
     """The audit table as text in the chosen format (same rows, same order, deterministic)."""
     import json
 
@@ -30,7 +30,7 @@ def render(df, fmt: str, source: str) -> str:
         recs = [{k: (int(v) if k == "line" else v) for k, v in r.items()} for r in df.to_dict("records")]
         return json.dumps({"page": source, "units": recs}, ensure_ascii=False, indent=1) + "\n"
     from evidence_review.report.audit_html import render_audit_html
-    return render_audit_html(df, source)
+    return render_audit_html(df, source, topic_title)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,10 +38,11 @@ def run(args: argparse.Namespace) -> int:
     from evidence_review.claims.audit import audit_text, load_evidence_base, read_page
 
     text = read_page(args.page)  # InputError (exit 2) for a missing, oversized or non-UTF-8 page
-    df = audit_text(text, load_evidence_base(), args.page.name)
+    eb = load_evidence_base()
+    df = audit_text(text, eb, args.page.name)
     if args.claims_only and args.format != "html":
         df = df[df["role"] == "claim"].reset_index(drop=True)
-    out = render(df, args.format, args.page.name)
+    out = render(df, args.format, args.page.name, eb.topic.title)
     if args.out:
         atomic_write_text(args.out, out)
     else:

@@ -15,8 +15,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stages", nargs="+", metavar="STAGE",
                         help="run the pipeline up to these stages (default: all, in pipeline order)")
     parser.add_argument("--out", type=Path, default=None,
-                        help="output folder (default: reports/ or $EVIDENCE_REVIEW_REPORTS; with --store: DIR/reports, "
-                             "so a live review never overwrites the committed offline reports)")
+                        help="output folder (default: reports/ or $EVIDENCE_REVIEW_REPORTS; a live review may want "
+                             "its own, e.g. --out store/reports, to keep the committed offline reports as they are)")
     parser.add_argument("--timings", action="store_true", help="print seconds per stage to stderr")
     parser.add_argument("--store", type=Path, default=None, metavar="DIR",
                         help="review the records of this store's pull instead of the offline snapshot")
@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--pull needs --store", field="--pull")
     if args.topic is not None and not args.topic.is_file():
         raise InputError("topic file not found", file=args.topic, field="--topic")
-    out = args.out or (args.store / "reports" if args.store else paths.reports_dir())
+    out = args.out or paths.reports_dir()
     if Path(out).exists() and not Path(out).is_dir():
         raise InputError("is a file; --out names the folder the report is written to", file=out, field="--out")
     ctx = pipeline.ReportContext(reports=Path(out), store=args.store, pull_id=args.pull, topic_path=args.topic)

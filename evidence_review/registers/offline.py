@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,17 @@ _STATUS = {"completed": "COMPLETED", "terminated": "TERMINATED", "recruiting": "
            "active, not recruiting": "ACTIVE_NOT_RECRUITING", "pending": "PENDING",
            "not yet recruiting": "NOT_YET_RECRUITING", "withdrawn": "WITHDRAWN", "suspended": "SUSPENDED"}
 _PHASES = {"1": ["PHASE1"], "2": ["PHASE2"], "3": ["PHASE3"], "4": ["PHASE4"], "1/2": ["PHASE1", "PHASE2"]}
-_DRUGS = ("esketamine", "ketamine", "midazolam", "naltrexone")
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The topic's words for reading registrations: drug names to list as interventions, and the
+    condition a title names (pattern, and the condition name to record). Passed in by the caller, so
+    retrieval needs no review code."""
+
+    drugs: tuple[str, ...] = ()
+    condition_pattern: str = r"(?!x)x"
+    condition_name: str = ""
 _REGISTRIES = (("NCT", "ClinicalTrials.gov"), ("IRCT", "IRCT (Iranian Registry of Clinical Trials)"),
                ("RBR-", "ReBEC (Brazilian Clinical Trials Registry)"))
 
@@ -80,7 +91,7 @@ def _results(text: str) -> bool | str | None:
     return "unclear" if low else None
 
 
-def study_from_fact(d: dict, line: int, facts_name: str = "studies.jsonl") -> dict:
+def study_from_fact(d: dict, line: int, facts_name: str = "studies.jsonl", vocab: Vocabulary = Vocabulary()) -> dict:
     """One facts record (design trial_registration) as an API v2-shaped study with sources and derivations."""
     reg = d.get("registration") or {}
     details = reg.get("details") or {}
@@ -111,10 +122,11 @@ def study_from_fact(d: dict, line: int, facts_name: str = "studies.jsonl") -> di
                     or f"{m}-blind" in design_text), "NONE" if "open label" in design_text else "")
     if masking:
         note("masking", "details.design / details.intervention", "'<level> masked' or 'open label' (NONE)")
-    drugs = [x for x in _DRUGS if re.search(rf"\b{x}\b", design_text + " " + (d.get("title") or "").lower())]
-    if "ketamine" in drugs and "esketamine" in drugs and not re.search(r"(?<!es)ketamine",
-                                                                      design_text + (d.get("title") or "").lower()):
-        drugs.remove("ketamine")
+    text = design_text + " " + (d.get("title") or "").lower()
+    drugs = [x for x in vocab.drugs if re.search(rf"\b{re.escape(x)}\b", text)]
+    # a name inside a longer matched name ('<x>' in 'es<x>') counts only where it also stands alone
+    drugs = [x for x in drugs if not any(y != x and y.endswith(x) for y in drugs)
+             or re.search(rf"(?<![a-z]){re.escape(x)}\b", text)]
     if drugs:
         note("interventions", "title and details.design/intervention/arms", "drug names mentioned")
     dates: dict[str, str] = {}
@@ -158,9 +170,9 @@ def study_from_fact(d: dict, line: int, facts_name: str = "studies.jsonl") -> di
     }
     if drugs:
         protocol["armsInterventionsModule"] = {"interventions": [{"type": "DRUG", "name": x} for x in drugs]}
-    if re.search(r"\bocd\b|obsessive", title.lower()):
-        protocol["conditionsModule"] = {"conditions": ["Obsessive-Compulsive Disorder"]}
-        note("conditions", "the title", "OCD named in the title")
+    if vocab.condition_name and re.search(vocab.condition_pattern, title, re.IGNORECASE):
+        protocol["conditionsModule"] = {"conditions": [vocab.condition_name]}
+        note("conditions", "the title", "the condition named in the title")
     study: dict[str, Any] = {"protocolSection": protocol, "registry": _registry(reg_id), "registry_id": reg_id,
                              "source": f"{facts_name}:{line}", "source_urls": list(d.get("source_urls") or []),
                              "derived": dict(sorted(derived.items()))}
@@ -169,7 +181,7 @@ def study_from_fact(d: dict, line: int, facts_name: str = "studies.jsonl") -> di
     return study
 
 
-def build_offline(facts_dir: str | Path, compiled: str) -> dict:
+def build_offline(facts_dir: str | Path, compiled: str, vocab: Vocabulary = Vocabulary()) -> dict:
     """The offline registrations document from ``studies.jsonl`` (deterministic: same facts, same bytes)."""
     path = Path(facts_dir) / "studies.jsonl"
     studies = []
@@ -178,7 +190,7 @@ def build_offline(facts_dir: str | Path, compiled: str) -> dict:
             continue
         d = json.loads(text)
         if d.get("design") == "trial_registration":
-            studies.append(study_from_fact(d, line, path.name))
+            studies.append(study_from_fact(d, line, path.name, vocab))
     studies.sort(key=lambda s: (s["registry"], s["registry_id"]))
     return {"format": FORMAT, "compiled": compiled, "source": f"evidence-facts/{path.name}",
             "note": "Registry facts as read from registry pages and mirrors; empty fields are unknown; "

@@ -25,8 +25,8 @@ def _one_line(reason: str) -> str:
     return first if len(first) <= ONE_LINE else first[:ONE_LINE - 1].rstrip() + "…"
 
 
-def render_audit_html(df: pd.DataFrame, source: str) -> str:
-    """The audit table (claims/audit.py columns) as one HTML document."""
+def render_audit_html(df: pd.DataFrame, source: str, topic_title: str = "the review") -> str:
+    """The audit table (claims/audit.py columns) as one HTML document; ``topic_title`` names the review."""
     e = html.escape
     claims = df[df["role"] == "claim"]
     others = df[df["role"] != "claim"]
@@ -59,8 +59,8 @@ def render_audit_html(df: pd.DataFrame, source: str) -> str:
         f"<title>Audit of {e(source)}: clinic claims against the evidence</title>",
         f"<style>{CSS}\n{EXTRA_CSS}</style></head><body>",
         f"<h1>Audit of <code>{e(source)}</code></h1>",
-        f"<p>{len(claims)} checkable claims among {len(df)} units of the page, judged against the ketamine-for-OCD "
-        "evidence base with the same rules as the main report. Certainty is GRADE-like (high, moderate, low, very low).</p>",
+        f"<p>{len(claims)} checkable claims among {len(df)} units of the page, judged against the evidence base of "
+        f"{e(topic_title)} with the same rules as the main report. Certainty is GRADE-like (high, moderate, low, very low).</p>",
         f'<p class="legend">{legend}</p>',
         '<h2 id="claims">Claims in page order</h2>', claim_table,
         '<h2 id="not-judged">Not judged</h2>',

@@ -101,7 +101,7 @@ def synthesis_md(ctx: "ReportContext", md_table: Callable[[pd.DataFrame], str]) 
     if parts is None:
         return []
     lead, rules, sw, tests = parts
-    out = [lead, "", md_table(rules), "", "### Synthesis without meta-analysis (SWiM): OCD symptoms", "", md_table(sw), ""]
+    out = [lead, "", md_table(rules), "", f"### Synthesis without meta-analysis (SWiM): {ctx.topic.condition.label} symptoms", "", md_table(sw), ""]
     if not tests.empty:
         out += ["Sign test by direction of effect (two-sided exact binomial):", "", md_table(tests), ""]
     fig = ctx.facts.get("swim_figure")
@@ -116,7 +116,7 @@ def synthesis_html(ctx: "ReportContext", html_table: Callable[..., str]) -> list
         return []
     lead, rules, sw, tests = parts
     out = [f"<p>{html.escape(lead)}</p>", html_table(rules, table_id="comparability-table"),
-           '<h3 id="swim">Synthesis without meta-analysis (SWiM): OCD symptoms</h3>', html_table(sw, table_id="swim-table")]
+           f'<h3 id="swim">Synthesis without meta-analysis (SWiM): {html.escape(ctx.topic.condition.label)} symptoms</h3>', html_table(sw, table_id="swim-table")]
     if not tests.empty:
         out += ["<p>Sign test by direction of effect (two-sided exact binomial):</p>",
                 html_table(tests, table_id="sign-test-table")]

@@ -54,7 +54,7 @@ def rule_confidence(included: bool, category: str, design_confidence: float, has
     was read (0.95), less so from a title alone (0.75); design-based exclusions inherit the design label's."""
     if included:
         return round(float(design_confidence), 2)
-    if category in ("population not OCD", "intervention not ketamine"):
+    if category.startswith(("population not ", "intervention not ")):  # the topic's condition or drug not named
         return 0.95 if has_abstract else 0.75
     fixed = _EXCLUSION_CONFIDENCE.get(category)
     return round(float(design_confidence if fixed is None else fixed), 2)

@@ -30,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 
-from evidence_review.registers.offline import load_offline
+from evidence_review.registers.offline import Vocabulary, load_offline
 from evidence_review.registers.schema import REGISTRATION_COLUMNS
 from evidence_review.registers.table import SEP, nct_ids_in_record, registrations_frame
 
@@ -273,3 +273,10 @@ def _shown(path: Path, root: Path) -> str:
         return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
     except ValueError:
         return str(path)
+
+
+def registrations_vocabulary(topic: Any) -> Vocabulary:
+    """The topic's words for reading compiled registrations (``[vocabulary.registrations]``)."""
+    v = topic.vocab("registrations")
+    return Vocabulary(drugs=tuple(v.get("drugs", topic.inclusion.intervention_terms)),
+                      condition_pattern=v.get("condition_pattern", r"(?!x)x"), condition_name=v.get("condition_name", ""))

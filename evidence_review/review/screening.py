@@ -335,7 +335,9 @@ def build_run(ctx: Any) -> tuple[pd.DataFrame, dict[str, Any], Any, dict[str, An
     decisions = load_decisions(decisions_path, records) if decisions_path.exists() else None
     screened = screen_frame(table, topic, decisions)
     table = table.merge(screened, on="study_id", how="left", validate="one_to_one")
-    table = queue.mark(table, baseline_state(ctx, run))
+    baseline = baseline_state(ctx, run)
+    # "new since the last reviewed pull": the offline snapshot is no pull, so it marks nothing as new
+    table = queue.mark(table, baseline if baseline and baseline.get("key") != "snapshot" else None)
     prisma = stream_prisma(table, run)
     prisma.update(study_counts(table))
     return table, prisma, run, agreement

@@ -42,9 +42,10 @@ class GradeParams:
     decision_threshold_rd: float = 0.0
     decision_threshold_smd: float = 0.0
     wide_proportion_interval: float = 0.5
-    outcome_measures: tuple[str, ...] = ("Y-BOCS", "CY-BOCS")
+    outcome_measures: tuple[str, ...] = ()  # the PICO's outcome scales (topic file)
     populations: tuple[str, ...] = ()
     indirect_outcomes: dict[str, str] = field(default_factory=dict)
+    intervention: str = "the intervention"  # how statements name it (the topic's intervention label)
 
 
 @dataclass(frozen=True)
@@ -213,7 +214,7 @@ def certainty(start: str, domains: Iterable[Domain]) -> str:
     return LEVELS[max(0, min(len(LEVELS) - 1, idx))]
 
 
-def statement(level: str, spec: SofOutcome, favourable: bool | None, intervention: str = "ketamine") -> str:
+def statement(level: str, spec: SofOutcome, favourable: bool | None, intervention: str = "the intervention") -> str:
     """GRADE's standard wording (Santesso et al. 2020): high - plain verb; moderate - "probably";
     low - "may"; very low - "The evidence is very uncertain about ..."."""
     o = spec.outcome
@@ -273,7 +274,7 @@ def grade_outcome(spec: SofOutcome, results: pd.DataFrame, rob: dict[str, tuple[
     row = {**base, "studies": int(per_group.size), "study_ids": "; ".join(per_group.index), "participants": participants,
            "effect": effect, "certainty": level, "starting_level": start,
            "upgrades": up.judgement, "upgrades_reason": up.reason,
-           "statement": statement(level, spec, favourable)}
+           "statement": statement(level, spec, favourable, params.intervention)}
     for name, d in doms.items():
         row[name] = d.judgement if not d.levels else f"{d.judgement} ({d.levels:+d})"
         row[f"{name}_reason"] = d.reason

@@ -35,6 +35,8 @@ def load_grade(path: str | Path) -> tuple[grade.GradeParams, tuple[grade.SofOutc
     unknown = sorted(set(g) - known)
     if unknown:
         raise InputError(f"unknown key {unknown[0]!r}", file=path, field=f"grade.{unknown[0]}")
+    g.setdefault("outcome_measures", (data.get("outcome") or {}).get("scales") or ())
+    g.setdefault("intervention", (data.get("intervention") or {}).get("label") or "the intervention")
     params = grade.GradeParams(**{k: tuple(v) if isinstance(v, list) else float(v) if isinstance(v, (int, float)) else v
                                   for k, v in g.items()}, indirect_outcomes=dict(indirect))
     specs = []

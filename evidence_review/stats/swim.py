@@ -111,7 +111,7 @@ ROB_FILL = {"Low": "#02C100", "Some concerns": "#E2DF07", "Moderate": "#E2DF07",
             "Serious": "#BF0000", "Critical": "#820000"}
 
 
-def direction_plot(swim: pd.DataFrame, labels: dict[str, str] | None = None) -> "plt.Figure":
+def direction_plot(swim: pd.DataFrame, labels: dict[str, str] | None = None, condition: str = "Symptoms") -> "plt.Figure":
     """Effect-direction plot: one row per study, grouped; up triangle favourable, down unfavourable,
     circle no reference; marker area by n; fill by overall risk of bias."""
     labels = labels or {}
@@ -129,7 +129,7 @@ def direction_plot(swim: pd.DataFrame, labels: dict[str, str] | None = None) -> 
     ax.set_xlim(-0.1, 1.6)
     ax.set_xticks([])
     ax.spines[:].set_visible(False)
-    ax.set_title("OCD symptoms: direction of effect per study (SWiM; not pooled)", fontsize=9, loc="left")
+    ax.set_title(f"{condition} symptoms: direction of effect per study (SWiM; not pooled)", fontsize=9, loc="left")
     fig.text(0.01, 0.01, "^ favourable  v unfavourable  o no reference value (uncontrolled proportion); marker area ~ n; "
              "fill = overall risk of bias (green low, yellow some concerns/moderate, red high)", fontsize=7)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
@@ -155,7 +155,7 @@ def report_stage(ctx: "ReportContext", table: pd.DataFrame, eff: pd.DataFrame, p
     ctx.tables["swim_sign_tests"] = tests
     ctx.written.append(write_table(sw, ctx.tables_dir / "swim.csv"))
     ctx.written.append(write_table(tests, ctx.tables_dir / "swim_sign_tests.csv"))
-    fig = direction_plot(sw, ctx.facts.get("rob_labels"))
+    fig = direction_plot(sw, ctx.facts.get("rob_labels"), ctx.topic.condition.label)
     try:
         ctx.written += save_figure(fig, ctx.figures_dir / "swim_effect_direction")
     finally:

@@ -236,7 +236,7 @@ def _display_triplet(eff: pd.DataFrame, ids: pd.Series) -> tuple[list[float], li
 
 
 def make_forest_plots(table: pd.DataFrame, eff: pd.DataFrame, details: dict[str, dict[str, Any]],
-                      figures_dir: Path) -> tuple[list[str], list[Path]]:
+                      figures_dir: Path, measure_name: str = "") -> tuple[list[str], list[Path]]:
     """Forest plot per pooled analysis plus a descriptive (unpooled) plot of every Y-BOCS responder
     proportion. Study rows show the review's interval for their measure (the same numbers as
     effects.csv: x/n with its exact interval), never a continuity-corrected back-transform."""
@@ -254,19 +254,19 @@ def make_forest_plots(table: pd.DataFrame, eff: pd.DataFrame, details: dict[str,
                                            f"k = {res.k}"))
         written += forest.save_forest(fig, figures_dir, name)
         stems.append(f"forest_{name}")
-    resp = table[(table["outcome"] == "Y-BOCS response") & (table["input_group"] == "proportion")]
+    resp = table[(table["outcome"] == f"{measure_name} response") & (table["input_group"] == "proportion")]
     if len(resp):
         yi, vi = effects.proportion("PLO", resp["xi"].to_numpy(float), resp["ni"].to_numpy(float))
         labels = [f"{r['study_id']}: {int(r['xi'])}/{int(r['ni'])}, >={r['response_threshold_pct']:g}%, "
                   + (f"day {r['timepoint_days']:g}" if not pd.isna(r["timepoint_days"]) else "time n/a")
                   for _, r in resp.iterrows()]
         fig = forest.forest_plot(labels, yi, vi, "PLO", result=None,
-                                 title="Y-BOCS responder proportions by study (not pooled: comparators, populations, regimens and timepoints differ)",
+                                 title=f"{measure_name} responder proportions by study (not pooled: comparators, populations, regimens and timepoints differ)",
                                  xlabel="proportion responding (95% exact Clopper-Pearson CI)",
                                  display=_display_triplet(eff, resp["comparison_id"]),
                                  footnote="descriptive only; no pooled estimate; uncontrolled proportions are not evidence of efficacy")
-        written += forest.save_forest(fig, figures_dir, "ybocs_response_by_study")
-        stems.append("forest_ybocs_response_by_study")
+        written += forest.save_forest(fig, figures_dir, "responders_by_study")
+        stems.append("forest_responders_by_study")
     return stems, written
 
 
@@ -304,7 +304,7 @@ def report_stage(ctx: "ReportContext") -> None:
     ctx.written.append(write_table(eff, ctx.tables_dir / "effects.csv"))
     ctx.written.append(write_table(pooled, ctx.tables_dir / "pooled.csv"))
     ctx.written.append(write_table(audit, ctx.tables_dir / "comparability.csv"))
-    stems, written = make_forest_plots(table, eff, details, ctx.figures_dir)
+    stems, written = make_forest_plots(table, eff, details, ctx.figures_dir, ctx.topic.outcome.measure)
     ctx.written.extend(written)
     ctx.facts["forest_plots"] = stems
     ctx.facts["pooled_skipped"] = {k: d["reason"] for k, d in details.items() if not d.get("pooled")}

@@ -10,6 +10,8 @@ from ctgov_standin import make_study
 from evidence_review import paths
 from evidence_review.errors import InputError
 from evidence_review.registers.offline import build_offline, load_offline, parse_date, parse_enrollment
+from evidence_review.review.registers import registrations_vocabulary
+from evidence_review.review.topic import load_topic
 from evidence_review.registers.schema import REGISTRATION_COLUMNS
 from evidence_review.registers.table import (links_from_records, nct_ids_in_record, normalise_nct,
                                              registration_row, registrations_frame)
@@ -63,7 +65,8 @@ def test_parse_enrollment(text, want):
 def test_committed_offline_registrations_match_the_facts(shared_dir):
     committed = paths.evidence_dir() / "registers" / "registrations.json"
     doc = json.loads(committed.read_text())
-    assert build_offline(shared_dir / "evidence-facts", doc["compiled"]) == doc  # rebuilt, not hand-edited
+    vocab = registrations_vocabulary(load_topic(paths.default_topic()))
+    assert build_offline(shared_dir / "evidence-facts", doc["compiled"], vocab) == doc  # rebuilt, not hand-edited
     studies, compiled = load_offline(committed)
     facts = [json.loads(x) for x in (shared_dir / "evidence-facts" / "studies.jsonl").read_text().splitlines() if x]
     regs = [d for d in facts if d["design"] == "trial_registration"]

@@ -69,7 +69,12 @@ def test_unknown_pull_is_an_input_error(store_report, tmp_path: Path, capsys) ->
     assert "no pull 'nope'" in capsys.readouterr().err
 
 
-def test_store_report_defaults_to_a_folder_beside_the_store(store_report) -> None:
-    store, _, _ = store_report
-    assert cli.main(["report", "--store", str(store), "--stages", "records"]) == 0
-    assert (store / "reports" / "prisma.json").is_file()
+def test_the_offline_snapshot_state_marks_nothing_new_for_the_queue(store_report, tmp_path: Path) -> None:
+    store, first, _ = store_report
+    (tmp_path / "state").mkdir()
+    committed = Path(__file__).resolve().parents[2] / "reports" / "state" / "snapshot.json"
+    (tmp_path / "state" / "snapshot.json").write_bytes(committed.read_bytes())
+    assert cli.main(["report", "--store", str(store), "--stages", "records", "--out", str(tmp_path)]) == 0
+    queue = pd.read_csv(tmp_path / "tables" / "screening_queue.csv", dtype=str, keep_default_na=False)
+    assert not queue["queue_reason"].str.contains("new since").any()
+    assert queue.equals(pd.read_csv(first / "tables" / "screening_queue.csv", dtype=str, keep_default_na=False))

@@ -51,7 +51,8 @@ def test_inconsistency_needs_two_studies_and_reads_directions_and_i2():
 
 
 def test_indirectness_against_pico():
-    params = grade.GradeParams(indirect_outcomes={"dose trend": "not a contrast"}, populations=("adult",))
+    params = grade.GradeParams(indirect_outcomes={"dose trend": "not a contrast"}, populations=("adult",),
+                               outcome_measures=("Y-BOCS", "CY-BOCS"))
     assert grade.indirectness(_res(), params, {"a": "adult", "b": "adult"}).levels == 0
     assert grade.indirectness(_res(outcome=["dose trend", "Y-BOCS response"]), params,
                               {"a": "adult", "b": "adult"}).reason.startswith("a: not a contrast")
@@ -85,10 +86,10 @@ def test_certainty_and_standard_wording():
     spec = grade.SofOutcome("x", "OCD response", "ketamine vs saline", ("Y-BOCS response",), ("between_groups",))
     assert grade.certainty("high", [grade.Domain("serious", "", -1)]) == "moderate"
     assert grade.certainty("low", [grade.Domain("very serious", "", -2)]) == "very low"
-    assert grade.statement("high", spec, True) == "Ketamine improves OCD response (ketamine vs saline)."
-    assert grade.statement("moderate", spec, True) == "Ketamine probably improves OCD response (ketamine vs saline)."
-    assert grade.statement("low", spec, True) == "Ketamine may improve OCD response (ketamine vs saline)."
-    assert grade.statement("very low", spec, True).startswith("The evidence is very uncertain about the effect of ketamine on OCD")
+    assert grade.statement("high", spec, True, "ketamine") == "Ketamine improves OCD response (ketamine vs saline)."
+    assert grade.statement("moderate", spec, True, "ketamine") == "Ketamine probably improves OCD response (ketamine vs saline)."
+    assert grade.statement("low", spec, True, "ketamine") == "Ketamine may improve OCD response (ketamine vs saline)."
+    assert grade.statement("very low", spec, True, "ketamine").startswith("The evidence is very uncertain about the effect of ketamine on OCD")
 
 
 @pytest.fixture(scope="module")

@@ -29,7 +29,7 @@ def test_stage_fills_context_and_writes_files(ran):
     for name in ("extraction", "effects", "pooled"):
         assert name in ran.tables
     assert (ran.tables_dir / "effects.csv").exists() and (ran.tables_dir / "pooled.csv").exists()
-    assert ran.facts["forest_plots"] == ["forest_ybocs_response_by_study"]  # nothing passes a pooling rule
+    assert ran.facts["forest_plots"] == ["forest_responders_by_study"]  # nothing passes a pooling rule
     for name in ("comparability", "swim", "swim_sign_tests"):
         assert (ran.tables_dir / f"{name}.csv").exists() and name in ran.tables
     for stem in ran.facts["forest_plots"]:

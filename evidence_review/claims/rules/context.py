@@ -23,7 +23,6 @@ from evidence_review.claims.rules.common import (
     _study_downgrades,
     _window,
     cond,
-    grade,
 )
 from evidence_review.claims.rules.documentary import _depression_trials
 from evidence_review.claims.rules.efficacy import rule_onset

@@ -50,7 +50,7 @@ class SafetyItem:
     certainty: str
     rct: bool
     downs: list[str]
-    ocd: bool = False  # an OCD harm report (direct evidence for an OCD claim)
+    direct_report: bool = False  # a harm report in the review's condition (direct evidence for its claims)
     position: str = ""  # exceeds | above | within | '' (says nothing about the claimed maximum)
 
 
@@ -104,7 +104,7 @@ def _safety_items(claim: dict, eb: EvidenceBase) -> list[SafetyItem]:
         else:
             level, downs = grade_from(start, downs)
         items.append(SafetyItem(r["fact_id"], sid, text, point, lo, hi, r["key"] == key, level, rct, downs,
-                                ocd=r["topic"] == f"{eb.topic.condition.code}_harms"))
+                                direct_report=r["topic"] == f"{eb.topic.condition.code}_harms"))
     return items
 
 
@@ -187,7 +187,7 @@ def rule_safety_rate(claim: dict, eb: EvidenceBase) -> Verdict:
     # an OCD claim is decided by the OCD harm reports first (direct evidence): when they point another way
     # than the highest-certainty (label-level or other-condition) sources, the OCD reports decide
     v, lead, extra = _decide(informative)
-    direct = [it for it in informative if it.ocd] if evidence_scope(claim, eb) == eb.topic.condition.code else []
+    direct = [it for it in informative if it.direct_report] if evidence_scope(claim, eb) == eb.topic.condition.code else []
     overruled = False
     if direct:
         v_direct, lead_direct, extra_direct = _decide(direct)
@@ -207,12 +207,12 @@ def rule_safety_rate(claim: dict, eb: EvidenceBase) -> Verdict:
         if grp:
             by_level.append(f"[{lvl}] " + "; ".join(f"{it.text} {it.position or 'not comparable'}"
                                                      + ("" if it.direct else " (component)") for it in grp))
-    signals = [it for it in items if it.ocd and it.point is None and not it.position]
-    decided = ("the OCD harm reports (direct evidence, read before label-level or other-condition rates)"
+    signals = [it for it in items if it.direct_report and it.point is None and not it.position]
+    decided = (f"the {cond(eb)} harm reports (direct evidence, read before label-level or other-condition rates)"
                if overruled else f"the {top.replace('_', '-')}-certainty sources"
-               + (", in line with the OCD harm reports" if direct else ""))
+               + (f", in line with the {cond(eb)} harm reports" if direct else ""))
     reason = (f"{key}, claim allows {claim_txt}: " + " | ".join(by_level) + f" -> decided by {decided}"
-              + (f"; also documented in OCD: {'; '.join(it.text for it in signals)}" if signals else ""))
+              + (f"; also documented in {cond(eb)}: {'; '.join(it.text for it in signals)}" if signals else ""))
     studies = [it.study_id for it in items if it.study_id]
     return apply_hierarchy(Verdict(v, level, reason, sorted(set(studies)), sorted({it.fact_id for it in items}),
                                    downs + extra))
@@ -336,18 +336,19 @@ MISUSE = r"misuse|abuse|addict|dependen"
 def _misuse(claim: dict, eb: EvidenceBase) -> Verdict:
     """'Not addictive' / 'no risk of dependence' (test_outcome 'misuse'): OCD harm reports of misuse first,
     then regulatory records and safety facts that document misuse or abuse as a risk of ketamine."""
-    f = eb.facts[eb.facts["topic"].isin(["ocd_harms", "safety", "regulatory"])
+    harms = f"{eb.topic.condition.code}_harms"
+    f = eb.facts[eb.facts["topic"].isin([harms, "safety", "regulatory"])
                  & eb.facts["statement"].str.contains(MISUSE, case=False, regex=True)]
-    direct = f[f["topic"] == "ocd_harms"]
+    direct = f[f["topic"] == f"{eb.topic.condition.code}_harms"]
     if f.empty:
-        return _mk("no_evidence", False, [], f"{SAFETY_DIRECT_RULE}. No OCD report and no record of misuse or dependence")
+        return _mk("no_evidence", False, [], f"{SAFETY_DIRECT_RULE}. No {cond(eb)} report and no record of misuse or dependence")
     parts = "; ".join(f"{r.fact_id} ({r.design}): {r.statement[:140]}" for r in f.itertuples())
-    head = (f"direct OCD reports: {', '.join(direct['fact_id'])}" if not direct.empty
-            else "no OCD study measured misuse or dependence")
+    head = (f"direct {cond(eb)} reports: {', '.join(direct['fact_id'])}" if not direct.empty
+            else f"no {cond(eb)} study measured misuse or dependence")
     documentary = f["design"].isin(sorted(DOCUMENTARY_DESIGNS)).any()
     downs = [] if documentary else ["risk of bias: no control group (survey data)"]
-    if claim.get("scope") == "ocd":
-        downs.append("indirectness: records are not about people with OCD")
+    if claim.get("scope") == eb.topic.condition.code:
+        downs.append(f"indirectness: records are not about people with {cond(eb)}")
     return _mk("contradicted", bool(documentary), downs, f"{SAFETY_DIRECT_RULE}. Claim: no risk of misuse or dependence; "
                f"{head}; misuse documented: {parts}", [s for s in f["study_id"] if s], f["fact_id"])
 
