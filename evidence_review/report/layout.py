@@ -39,7 +39,7 @@ def caption(stem: str) -> str:
         return CAPTIONS[stem]
     if stem.startswith("forest_"):
         what = stem[len("forest_"):].replace("_by_study", "").replace("_", " ")
-        return (f"Forest plot, {what.replace('ybocs', 'Y-BOCS')}: each study's estimate with its 95% confidence "
+        return (f"Forest plot, {what}: each study's estimate with its 95% confidence "
                 "interval; a diamond marks a pooled estimate when the pooling rules allowed one.")
     return stem.replace("_", " ")
 
