@@ -58,6 +58,11 @@ NB01 = [
     ),
     new_markdown_cell("## Records by publication year and study design (after reviewer overrides)"),
     new_code_cell("design.design_by_year(table)"),
+    new_code_cell(
+        "from evidence_review.review.design_chart import design_by_year_figure\n"
+        "\n"
+        "design_by_year_figure(table);"
+    ),
     new_markdown_cell(
         "## The living review: a live pull, the report on it, and next month's refresh\n\n"
         "Not executed here (no network in tests; `tests/review/test_living_review.py` runs the same loop "

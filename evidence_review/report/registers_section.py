@@ -6,11 +6,12 @@ nothing when that stage did not run. Kept apart from ``summary.py``, which only 
 
 from __future__ import annotations
 
-import base64
 import html
 from typing import TYPE_CHECKING, Callable
 
 import pandas as pd
+
+from evidence_review.report.layout import figure_html, figure_md
 
 if TYPE_CHECKING:  # pragma: no cover
     from evidence_review.pipeline import ReportContext
@@ -52,7 +53,7 @@ def registers_md(ctx: "ReportContext", md_table: Callable[..., str]) -> list[str
     s, ongoing, awaiting, nonpub = views
     out = ["## Trial registers", "", _stream_line(s) + ".", ""]
     if (ctx.figures_dir / "prisma_registers.svg").is_file():
-        out += ["![PRISMA register stream](figures/prisma_registers.svg)", ""]
+        out += figure_md("prisma_registers")
     out += ["### Ongoing trials", "", md_table(ongoing) if len(ongoing) else "_none_", ""]
     out += ["### Awaiting classification", "", md_table(awaiting) if len(awaiting) else "_none_", ""]
     out += [f"### Non-publication (ended > {s['non_publication_years']} years ago, no results, no report)", "",
@@ -69,8 +70,7 @@ def registers_html(ctx: "ReportContext", html_table: Callable[..., str]) -> list
     parts = ['<h2 id="registers">Trial registers</h2>', f"<p>{e(_stream_line(s))}.</p>"]
     svg = ctx.figures_dir / "prisma_registers.svg"
     if svg.is_file():
-        uri = "data:image/svg+xml;base64," + base64.b64encode(svg.read_bytes()).decode("ascii")
-        parts.append(f'<img class="fig" id="prisma-registers" alt="PRISMA register stream" src="{uri}">')
+        parts.append(figure_html(svg, "prisma_registers"))
     parts += ["<h3>Ongoing trials</h3>", html_table(ongoing, table_id="ongoing-table") if len(ongoing) else "<p>none</p>"]
     parts += ["<h3>Awaiting classification</h3>",
               html_table(awaiting, table_id="awaiting-table") if len(awaiting) else "<p>none</p>"]

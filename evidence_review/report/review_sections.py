@@ -8,21 +8,17 @@ SVG data URIs, like the rest of the page). A section whose table is absent rende
 
 from __future__ import annotations
 
-import base64
 import html
-from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 import pandas as pd
+
+from evidence_review.report.layout import figure_html, figure_md
 
 if TYPE_CHECKING:  # pragma: no cover
     from evidence_review.pipeline import ReportContext
 
 ROB_VIEW_COLS = ("study", "tool", "outcome", "overall", "why", "domains (judgement)")
-
-
-def _svg_uri(path: Path) -> str:
-    return "data:image/svg+xml;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
 def rob_view(ctx: "ReportContext") -> pd.DataFrame:
@@ -62,8 +58,8 @@ def rob_md(ctx: "ReportContext", md_table: Callable[[pd.DataFrame], str]) -> lis
     out = ["## Risk of bias", "",
            rob_counts(ctx) + " Judgements, supports and locators: `tables/risk_of_bias.csv`; tools and rules: "
            "`docs/methods.md`.", "", md_table(view), ""]
-    out += [f"![{s}](figures/{s}.svg)" for s in ctx.facts.get("rob_figures") or []
-            if (ctx.figures_dir / f"{s}.svg").is_file()]
+    out += [ln for s in ctx.facts.get("rob_figures") or [] if (ctx.figures_dir / f"{s}.svg").is_file()
+            for ln in figure_md(s)]
     return out + [""]
 
 
@@ -76,8 +72,7 @@ def rob_html(ctx: "ReportContext", html_table: Callable[..., str]) -> list[str]:
     for stem in ctx.facts.get("rob_figures") or []:
         p = ctx.figures_dir / f"{stem}.svg"
         if p.is_file():
-            parts.append(f'<figure><img class="fig rob" id="{stem}" alt="risk of bias {stem.replace("_", " ")}" '
-                         f'src="{_svg_uri(p)}"><figcaption>{stem}</figcaption></figure>')
+            parts.append(figure_html(p, stem, classes="fig rob"))
     return parts
 
 
@@ -111,7 +106,7 @@ def synthesis_md(ctx: "ReportContext", md_table: Callable[[pd.DataFrame], str]) 
         out += ["Sign test by direction of effect (two-sided exact binomial):", "", md_table(tests), ""]
     fig = ctx.facts.get("swim_figure")
     if fig and (ctx.figures_dir / f"{fig}.svg").is_file():
-        out += [f"![{fig}](figures/{fig}.svg)", ""]
+        out += figure_md(fig)
     return out
 
 
@@ -127,7 +122,7 @@ def synthesis_html(ctx: "ReportContext", html_table: Callable[..., str]) -> list
                 html_table(tests, table_id="sign-test-table")]
     fig = ctx.facts.get("swim_figure")
     if fig and (ctx.figures_dir / f"{fig}.svg").is_file():
-        out.append(f'<img class="fig" id="{fig}" alt="effect direction plot" src="{_svg_uri(ctx.figures_dir / (fig + ".svg"))}">')
+        out.append(figure_html(ctx.figures_dir / f"{fig}.svg", fig))
     return out
 
 

@@ -8,13 +8,11 @@ font or script source, and carries no clock time: the same inputs give the same 
 
 from __future__ import annotations
 
-import base64
 import html
 import importlib.metadata
 import platform
 import re
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Mapping
 
 import matplotlib
 
@@ -25,9 +23,11 @@ import pandas as pd  # noqa: E402
 from evidence_review import __version__  # noqa: E402
 from evidence_review.atomic import atomic_write_text  # noqa: E402
 from evidence_review.claims.evidence_base import PRIMARY_DESIGNS, RCT_DESIGNS, count_once  # noqa: E402
-from evidence_review.report import registers_section, review_sections  # noqa: E402
 from evidence_review.claims.verdicts import VERDICTS  # noqa: E402
 from evidence_review.figures import save_figure  # noqa: E402
+from evidence_review.report import page  # noqa: E402
+from evidence_review.report.layout import CSS, html_table, md_table  # noqa: E402,F401  (re-exported)
+from evidence_review.report.readable import page_titles, study_label, study_labels  # noqa: E402
 
 if TYPE_CHECKING:  # pragma: no cover
     from evidence_review.pipeline import ReportContext
@@ -41,31 +41,57 @@ LIBRARIES = ("pandas", "numpy", "scipy", "statsmodels", "matplotlib", "lxml", "r
 
 # ------------------------------------------------------------------------------------------- data
 
-def study_table(ctx: "ReportContext") -> pd.DataFrame:
-    """Included primary studies with design, n, population, dosing, comparator and their effects."""
+def _included(ctx: "ReportContext") -> pd.DataFrame:
     eb = ctx.facts.get("evidence_base")
     if eb is None:
         return pd.DataFrame()
     st = eb.studies[eb.studies["included"].astype(bool) & eb.studies["design"].isin(PRIMARY_DESIGNS)]
-    effects = ctx.tables.get("effects", pd.DataFrame())
+    return st.sort_values(["year", "study_id"], kind="mergesort")
+
+
+def _identifiers(s: Any) -> str:
+    """'PMID:123; DOI:10.x/y; PMC4; NCT0...' - what the HTML and Markdown renderers turn into links."""
+    ids = [f"PMID:{s['pmid']}" if s.get("pmid") else "", str(s.get("pmcid") or ""),
+           f"DOI:{s['doi']}" if s.get("doi") else "", str(s.get("nct_id") or "")]
+    ids = [i for i in ids if i]
+    return "; ".join(ids) if ids else str(s.get("source_url") or "")
+
+
+def study_table(ctx: "ReportContext") -> pd.DataFrame:
+    """Included primary studies, one row each: design, n, population, dosing, comparator, identifiers."""
+    st = _included(ctx)
     rows = []
-    for sid, s in st.sort_values(["year", "study_id"], kind="mergesort").iterrows():
-        eff = effects[effects["study_id"] == sid] if not effects.empty else effects
-        outcome = "; ".join(f"{r['outcome']} ({r['timepoint']})" for _, r in eff.iterrows()) if len(eff) else "no extractable numbers"
-        effect = "; ".join(str(r["effect_label"]) for _, r in eff.iterrows()) if len(eff) else ""
-        src = "; ".join(dict.fromkeys(str(r["source"]) for _, r in eff.iterrows())) if len(eff) else \
-            (f"PMID:{s['pmid']}" if s["pmid"] else s["pmcid"] or (f"DOI:{s['doi']}" if s["doi"] else s["source_url"]))
+    for sid, s in st.iterrows():
         dose_route = ", ".join(x for x in (s["drug"], s["dose"], s["route"], s["n_infusions"] and f"{s['n_infusions']} dose(s)") if x)
         rows.append({
             "study": _study_label(s, sid),
             "study_id": sid, "study_group": s.get("study_group") or sid,
-            "design": s.get("study_design") or s["design"], "report": s.get("report_type") or "",
+            "design": str(s.get("study_design") or s["design"]).replace("_", " "), "report": s.get("report_type") or "",
             "n": "" if pd.isna(s["n"]) else int(s["n"]),
-            "population": _short(re.sub(r"^n: \d+; ", "", str(s["population"])).replace("_", " "), 90), "dose / route": _short(dose_route, 90),
-            "comparator": _short(s["control"] or "none", 50), "outcome": _short(outcome, 120),
-            "effect (95% CI)": _short(effect, 140), "source": src,
+            "population": _short(re.sub(r"^n: \d+; ", "", str(s["population"])).replace("_", " "), 90),
+            "dose / route": _short(dose_route, 90), "comparator": _short(s["control"] or "none", 50),
+            "identifiers": _identifiers(s),
         })
     return pd.DataFrame(rows)
+
+
+STUDY_COLS = ("study", "design", "report", "n", "population", "dose / route", "comparator", "identifiers")
+OUTCOME_COLS = ("study", "outcome", "timepoint", "effect (95% CI)", "source")
+
+
+def outcome_table(ctx: "ReportContext", studies: pd.DataFrame) -> pd.DataFrame:
+    """One outcome per row: each effect size of the included studies, with its source."""
+    effects = ctx.tables.get("effects", pd.DataFrame())
+    if effects is None or effects.empty or studies.empty:
+        return pd.DataFrame(columns=OUTCOME_COLS)
+    label = dict(zip(studies["study_id"], studies["study"]))
+    order = {sid: i for i, sid in enumerate(studies["study_id"])}
+    eff = effects[effects["study_id"].isin(order)].copy()
+    eff["_o"] = eff["study_id"].map(order)
+    rows = [{"study": label[r["study_id"]], "outcome": r["outcome"], "timepoint": r["timepoint"],
+             "effect (95% CI)": r["effect_label"], "source": r["source"]}
+            for r in eff.sort_values("_o", kind="mergesort").to_dict("records")]
+    return pd.DataFrame(rows, columns=OUTCOME_COLS)
 
 
 def _short(text: Any, n: int) -> str:
@@ -134,9 +160,13 @@ def versions() -> dict[str, str]:
 
 # ---------------------------------------------------------------------------------------- figures
 
-def verdict_figure(claims: pd.DataFrame, by: str = "seed_file") -> "matplotlib.figure.Figure":
-    """Stacked horizontal bars: number of claims per verdict, for each clinic (or category)."""
+def verdict_figure(claims: pd.DataFrame, by: str = "seed_file",
+                   names: Mapping[str, str] | None = None) -> "matplotlib.figure.Figure":
+    """Stacked horizontal bars: number of claims per verdict, for each clinic (or category); ``names``
+    relabels the bars (a clinic page's title line instead of its file name)."""
     counts = pd.crosstab(claims[by], claims["verdict"]).reindex(columns=list(VERDICTS), fill_value=0)
+    if names:
+        counts.index = [names.get(str(i), str(i)) for i in counts.index]
     counts = counts.sort_index(ascending=False)
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(counts) + 1.6))
     left = pd.Series(0, index=counts.index)
@@ -152,55 +182,13 @@ def verdict_figure(claims: pd.DataFrame, by: str = "seed_file") -> "matplotlib.f
     return fig
 
 
-def _svg_uri(path: Path) -> str:
-    return "data:image/svg+xml;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
-
-
-# ------------------------------------------------------------------------------------- rendering
-
-def _md_cell(x: Any) -> str:
-    return str("" if x is None or (isinstance(x, float) and pd.isna(x)) else x).replace("|", "\\|").replace("\n", " ")
-
-
-def md_table(df: pd.DataFrame, columns: Iterable[str] | None = None) -> str:
-    cols = list(columns or df.columns)
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for rec in df[cols].itertuples(index=False):
-        lines.append("| " + " | ".join(_md_cell(v) for v in rec) + " |")
-    return "\n".join(lines)
-
-
-def html_table(df: pd.DataFrame, columns: Iterable[str] | None = None, table_id: str = "", verdict_col: bool = False) -> str:
-    cols = list(columns or df.columns)
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
-    body = []
-    for rec in df[cols].to_dict("records"):
-        cells: list[str] = []
-        for c in cols:
-            v = html.escape(_md_cell(rec[c]).replace("\\|", "|"))
-            if verdict_col and c == "verdict":
-                cells.append(f'<td class="v-{v}">{v.replace("_", " ")}</td>')
-            elif c in ("source", "studies", "study_id", "study") or v.startswith("http"):
-                cells.append(f'<td class="id">{v}</td>')  # long identifiers and URLs may break anywhere
-            else:
-                cells.append(f"<td>{v}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    tid = f' id="{table_id}"' if table_id else ""
-    return (f'<div class="scroll"><table{tid}><thead><tr>{head}</tr></thead><tbody>\n' + "\n".join(body)
-            + "\n</tbody></table></div>")
-
-
 POOLED_COLS = ("analysis", "role", "k", "study_ids", "events", "n_total", "measure", "method", "estimate (95% CI)",
                "prediction interval", "I²", "tau²")
 
 
-def _study_label(s: dict, sid: str) -> str:
-    """'Mangas Palma 2024' from 'Mangas Palma I' (surname = all but the initials); the study id when the
-    first author is unknown."""
-    author = str(s.get("first_author") or "").split()
-    if author and len(author) > 1 and author[-1].isupper() and len(author[-1]) <= 3:
-        author = author[:-1]
-    return f"{' '.join(author) if author else sid} {_year(s['year'])}".strip()
+def _study_label(s: Any, sid: str) -> str:
+    """'First author year' (:func:`readable.study_label`)."""
+    return study_label(s.get("first_author"), s.get("year"), sid)
 
 
 def pooled_view(pooled: pd.DataFrame) -> pd.DataFrame:
@@ -235,39 +223,6 @@ def _fmt(x: Any) -> str:
     return f"{x:g}" if isinstance(x, float) else str(x)
 
 
-CLAIM_COLS = ("claim_id", "scope", "quote", "verdict", "certainty", "studies", "reason", "downgrades")  # grouped by category
-
-
-def render_markdown(ctx: "ReportContext", g: dict, studies: pd.DataFrame, pooled: pd.DataFrame, claims: pd.DataFrame,
-                    forest: list[str], topic: Any, vers: dict[str, str]) -> str:
-    out = [f"# {ctx.topic.report_title}", ""]
-    out += review_sections.sof_md(ctx, md_table)
-    out += changes_lines(ctx.facts.get("changes"))
-    out += ["## Evidence at a glance", "",
-            f"- Records: **{g['source']}**; records identified {g['identified']}, screened {g['screened']}, "
-            f"{glance_lines(g)[0]}.",
-            f"- {glance_lines(g)[1]}.", "",
-            md_table(pd.DataFrame({"design": g["by_design"].index, "studies": g["by_design"].values})), "",
-            *(["![PRISMA flow](figures/prisma.svg)", ""] if (ctx.figures_dir / "prisma.svg").is_file() else [])]
-    out += ["## Studies", "", md_table(studies) if not studies.empty else "_no studies_", ""]
-    out += registers_section.registers_md(ctx, md_table)
-    out += review_sections.rob_md(ctx, md_table)
-    out += ["## Pooled results", "", md_table(pooled) if not pooled.empty else "_nothing pooled_", ""]
-    out += review_sections.synthesis_md(ctx, md_table)
-    out += [f"![{s}](figures/{s}.svg)" for s in forest] + [""]
-    vc = claims["verdict"].value_counts().reindex(list(VERDICTS), fill_value=0)
-    out += ["## Claims versus evidence", "",
-            f"{len(claims)} claims from {claims['seed_file'].nunique()} clinic pages: " +
-            ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in vc.items()) + ".", "",
-            "![verdicts by clinic](figures/verdicts_by_clinic.svg)", ""]
-    for seed, grp in claims.groupby("seed_file", sort=True):
-        out += [f"### {seed}", ""]
-        for cat, sub in grp.groupby("category", sort=True):
-            out += [f"#### {cat}", "", md_table(sub, CLAIM_COLS), ""]
-    out += methods_lines(ctx, g, claims, topic, vers)
-    return "\n".join(out) + "\n"
-
-
 def changes_lines(ch: dict | None) -> list[str]:
     """'What changed since <date>' (Markdown): changed conclusions first, then records and screening."""
     if not ch:
@@ -300,7 +255,7 @@ def changes_lines(ch: dict | None) -> list[str]:
 
 
 def changes_html(lines: list[str]) -> list[str]:
-    """The 'What changed' Markdown lines as HTML (heading, paragraph, list; **bold** kept)."""
+    """The 'What changed' Markdown lines as HTML: heading and headline in a box, the list folded below."""
     out, items = [], []
     bold = lambda t: re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", html.escape(t, quote=False))  # noqa: E731
     for line in lines:
@@ -310,166 +265,33 @@ def changes_html(lines: list[str]) -> list[str]:
             items.append(f"<li>{bold(line[2:])}</li>")
         elif line:
             out.append(f"<p>{bold(line)}</p>")
-    return out + (["<ul>", *items, "</ul>"] if items else [])
-
-
-def _rows(ctx, name: str) -> int:
-    t = ctx.tables.get(name)
-    return 0 if t is None else len(t)
-
-
-def _matched_text(matched: dict) -> str:
-    if not matched:
-        return "; none matched a curated study"
-    parts = ", ".join(f"{k.replace('_', ' + ')} {v}" for k, v in matched.items())
-    return f"; {sum(matched.values())} matched to curated studies ({parts}; `tables/record_matches.csv`)"
-
-
-def identification_lines(ctx, g) -> list[str]:
-    """How the records were identified, stream by stream - only searches that were run show a query."""
-    ident = ctx.facts.get("identification") or {}
-    prisma = ctx.facts.get("prisma") or {}
-    lines = []
-    for s in ident.get("streams", []):
-        if s.get("search_run"):
-            window = s.get("date_window") or ["", ""]
-            lines.append(f"- Identification ({s['stream']}): {s['source']} searched {s.get('date_run', '')} "
-                         f"(pull `{s.get('pull_id', '')}`), query `{s.get('query', '')}`"
-                         + (f", publication dates {window[0]} to {window[1]}" if window and window[0] else "")
-                         + f"; {s.get('identified')} records (esearch count {s.get('esearch_count')}"
-                         + (f", {s['missing_pmids']} listed but not returned" if s.get("missing_pmids") else "")
-                         + ")" + _matched_text(s.get("matched_to_curated") or {}) + ".")
-        elif ident.get("search_run"):
-            lines.append(f"- Identification ({s['stream']}): {s['source']}, compiled {s.get('compiled', '')}: "
-                         f"{s.get('identified')} curated records, {s.get('duplicates_of_search', 0)} of them also "
-                         f"returned by the search (duplicates across sources), {s.get('records')} kept as records "
-                         "identified by other methods with their curated decisions"
-                         + (f"; {s['registrations_to_register_stream']} trial registrations are counted in the "
-                            "register stream" if s.get("registrations_to_register_stream") else "") + ".")
-        else:
-            files = ", ".join(f"`{f['file']}` ({f['entries']} entries)" for f in s.get("files", []))
-            lines.append(f"- Identification: no database search was run. The offline snapshot "
-                         f"(`evidence/snapshot/`, compiled {s.get('compiled', '')}) holds {s.get('records')} records "
-                         f"built from {files}: {s.get('how_compiled', '')} "
-                         f"{s.get('identified')} entries, {s.get('duplicates_removed')} duplicates merged.")
-    if not lines:
-        lines.append("- Identification: unknown (the records stage did not run)")
-    lines.append(f"- PRISMA: identified {g['identified']}, screened {g['screened']}, included {g['included']} studies "
-                 f"({g.get('reports', g['included'])} reports"
-                 + (f"; reports from the search {prisma['included_databases']}, by other methods "
-                    f"{prisma['other_methods']['included']}" if prisma.get("other_methods") else "") + ").")
-    return lines
-
-
-def methods_lines(ctx, g, claims, topic, vers) -> list[str]:
-    return [
-        "## Methods and provenance", "",
-        *identification_lines(ctx, g),
-        f"- Claims registry `evidence/claims.csv`: {len(claims)} claims, each quote an exact excerpt of its page "
-        "(whitespace collapsed); context facts `evidence/context_facts.csv`.",
-        f"- Evidence tables: {_rows(ctx, 'records')} records, {_rows(ctx, 'extraction')} extraction rows, "
-        f"{_rows(ctx, 'effects')} effect sizes, {_rows(ctx, 'pooled')} pooled analyses, "
-        f"{len(ctx.facts.get('forest_plots') or [])} forest plots; "
-        f"{len(getattr(ctx.facts.get('evidence_base'), 'facts', []))} context facts.",
-        "- Verdicts come from explicit rules in `evidence_review/verdicts.py` over the evidence tables; certainty "
-        "is GRADE-like (randomized evidence starts high, other designs low; one level off per downgrade listed); "
-        "'contradicted' needs at least low certainty, so very-low-certainty contrary evidence gives 'not_supported'.",
-        "- Versions: " + ", ".join(f"{k} {v}" for k, v in vers.items()) + ".", "",
-    ]
-
-
-CSS = """body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:1em 0;font-size:0.85em;width:100%}th,td{border:1px solid #ccc;padding:4px 6px;vertical-align:top;text-align:left;overflow-wrap:break-word;min-width:3.5em}
-th{background:#f0f0f0}img.fig{max-width:100%;height:auto;display:block;margin:1em 0;border:1px solid #eee}
-.v-supported{background:#1b7837;color:#fff}.v-partly_supported{background:#a6dba0}.v-not_supported{background:#f4a582}
-.v-contradicted{background:#b2182b;color:#fff}.v-no_evidence{background:#bababa}.v-not_testable{background:#e0e0e0}
-code{background:#f6f6f6;padding:0 3px;word-break:break-all}td.id{word-break:break-all;min-width:6em}
-.scroll{overflow-x:auto}"""
-
-# Marks figures and tables as rendered once the page has loaded (read by the headless-browser test).
-SCRIPT = """window.addEventListener('load',function(){document.querySelectorAll('img.fig').forEach(function(i){
-if(i.complete&&i.naturalWidth>0){i.setAttribute('data-rendered','yes');}});
-var t=document.getElementById('claims-table-all');if(t&&t.getBoundingClientRect().height>0){t.setAttribute('data-rendered','yes');}});"""
-
-
-def render_html(ctx, g, studies, pooled, claims, forest_paths: dict[str, Path], verdict_svg: Path, topic, vers,
-                prisma_svg: Path | None = None) -> str:
-    e = html.escape
-    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-             f"<title>{e(ctx.topic.report_title)}</title>", f"<style>{CSS}</style></head><body>",
-             f"<h1>{e(ctx.topic.report_title)}</h1>",
-             *review_sections.sof_html(ctx, html_table),
-             *changes_html(changes_lines(ctx.facts.get("changes"))),
-             '<h2 id="glance">Evidence at a glance</h2>',
-             f"<p>Records: <b>{e(str(g['source']))}</b>; records identified {e(str(g['identified']))}, "
-             f"screened {e(str(g['screened']))}, " + _bold_html(glance_lines(g)[0]) + "; "
-             + _bold_html(glance_lines(g)[1][0].lower() + glance_lines(g)[1][1:]) + ".</p>",
-             html_table(pd.DataFrame({"design": g["by_design"].index, "studies": g["by_design"].values}), table_id="design-table"),
-             *([f'<img class="fig" id="prisma" alt="PRISMA flow diagram" src="{_svg_uri(prisma_svg)}">']
-               if prisma_svg is not None else []),
-             '<h2 id="studies">Studies</h2>', html_table(studies, table_id="study-table") if not studies.empty else "<p>no studies</p>",
-             *registers_section.registers_html(ctx, html_table),
-             *review_sections.rob_html(ctx, html_table),
-             '<h2 id="pooled">Pooled results</h2>', html_table(pooled, table_id="pooled-table") if not pooled.empty else "<p>nothing pooled</p>",
-             *review_sections.synthesis_html(ctx, html_table)]
-    for stem, p in forest_paths.items():
-        parts.append(f'<figure><img class="fig forest" id="{e(stem)}" alt="forest plot {e(stem)}" src="{_svg_uri(p)}">'
-                     f"<figcaption>{e(stem)}</figcaption></figure>")
-    vc = claims["verdict"].value_counts().reindex(list(VERDICTS), fill_value=0)
-    parts += ['<h2 id="claims">Claims versus evidence</h2>',
-              f"<p>{len(claims)} claims from {claims['seed_file'].nunique()} clinic pages: " +
-              e(", ".join(f"{k.replace('_', ' ')} {v}" for k, v in vc.items())) + ".</p>",
-              f'<img class="fig" id="verdict-chart" alt="verdicts by clinic" src="{_svg_uri(verdict_svg)}">',
-              '<div id="claims-table-all">']
-    for seed, grp in claims.groupby("seed_file", sort=True):
-        parts.append(f"<h3>{e(seed)}</h3>")
-        for cat, sub in grp.groupby("category", sort=True):
-            parts.append(f"<h4>{e(cat)}</h4>")
-            parts.append(html_table(sub, CLAIM_COLS, table_id=f"claims-{e(seed[:3])}-{e(cat)}", verdict_col=True))
-    parts.append("</div>")
-    meth = methods_lines(ctx, g, claims, topic, vers)
-    parts.append('<h2 id="methods">Methods and provenance</h2><ul>')
-    for line in meth[2:]:
-        if line.startswith("- "):
-            text = e(line[2:])
-            text = re.sub(r"`([^`]*)`", r"<code>\1</code>", text)
-            parts.append(f"<li>{text}</li>")
-    parts += ["</ul>", f"<script>{SCRIPT}</script>", "</body></html>"]
-    return "\n".join(parts) + "\n"
+    if items:
+        out += [f"<details><summary>{len(items)} item(s): conclusions, records and screening</summary><ul>",
+                *items, "</ul></details>"]
+    return ['<section id="changes-box">', *out, "</section>"] if out else []
 
 
 # ------------------------------------------------------------------------------------------ stage
 
 def report_stage(ctx: "ReportContext") -> None:
-    """Pipeline stage 'summary': write summary.md, summary.html and the verdict chart."""
+    """Pipeline stage 'summary': write summary.md, summary.html and the two verdict charts."""
     claims = ctx.tables.get("claims")
     if claims is None:
         from evidence_review.errors import EvidenceReviewError
         raise EvidenceReviewError("summary needs the claims stage's table (run the pipeline from the start)")
-    topic = ctx.topic
     studies = study_table(ctx)
-    g = glance(ctx, studies)
-    pooled = pooled_view(ctx.tables.get("pooled"))
-    vers = versions()
-    fig = verdict_figure(claims)
+    data = page.PageData(
+        ctx=ctx, glance=glance(ctx, studies), studies=studies, outcomes=outcome_table(ctx, studies),
+        pooled=pooled_view(ctx.tables.get("pooled")), claims=claims, versions=versions(),
+        labels=study_labels(ctx.tables.get("records")),
+        pages=page_titles(ctx.topic.files.pages, claims["seed_file"]),
+    )
+    fig = verdict_figure(claims, names=data.pages)
     written = save_figure(fig, ctx.figures_dir / "verdicts_by_clinic")
     plt.close(fig)
     fig = verdict_figure(claims, by="category")
     written += save_figure(fig, ctx.figures_dir / "verdicts_by_category")
     plt.close(fig)
-    forest = list(ctx.facts.get("forest_plots") or [])
-    forest_paths = {s: ctx.figures_dir / f"{s}.svg" for s in forest if (ctx.figures_dir / f"{s}.svg").is_file()}
-    md = render_markdown(ctx, g, studies, pooled, claims, list(forest_paths), topic, vers)
-    prisma_svg = ctx.figures_dir / "prisma.svg"
-    page = render_html(ctx, g, studies, pooled, claims, forest_paths, ctx.figures_dir / "verdicts_by_clinic.svg", topic, vers,
-                       prisma_svg if prisma_svg.is_file() else None)
-    atomic_write_text(ctx.reports / "summary.md", md)
-    atomic_write_text(ctx.reports / "summary.html", page)
+    atomic_write_text(ctx.reports / "summary.md", page.render_markdown(data))
+    atomic_write_text(ctx.reports / "summary.html", page.render_html(data))
     ctx.written += written + [ctx.reports / "summary.md", ctx.reports / "summary.html"]
-
-
-def _year(y: Any) -> str:
-    try:
-        return str(int(float(y)))
-    except (TypeError, ValueError):
-        return ""

@@ -104,7 +104,12 @@ def test_every_cited_study_exists_in_the_evidence_tables(regenerated: ReportCont
 
 def test_summary_html_is_self_contained(regenerated: ReportContext) -> None:
     page = (regenerated.reports / "summary.html").read_text(encoding="utf-8")
-    assert not re.search(r"""(?:src|href)=["'](?!data:|#)""", page), "external resource in summary.html"
+    assert not re.search(r"""src=["'](?!data:)""", page), "external resource in summary.html"
+    assert "<link" not in page, "external stylesheet or icon in summary.html"
+    outbound = re.findall(r"""href=["'](?!#)([^"']*)""", page)  # reader-facing links only: PubMed, DOI, registers
+    assert outbound and all(u.startswith(("https://pubmed.ncbi.nlm.nih.gov/", "https://doi.org/",
+                                          "https://clinicaltrials.gov/study/", "https://www.ncbi.nlm.nih.gov/pmc/"))
+                            for u in outbound), sorted(set(outbound))[:5]
     assert "@import" not in page and "url(http" not in page
     assert 'id="study-table"' in page and 'id="claims-table-all"' in page
     assert page.count('class="fig forest"') == len(regenerated.facts["forest_plots"]) >= 1
@@ -114,11 +119,13 @@ def test_summary_html_is_self_contained(regenerated: ReportContext) -> None:
 
 def test_summary_md_sections(regenerated: ReportContext) -> None:
     md = (regenerated.reports / "summary.md").read_text(encoding="utf-8")
-    for heading in ("## Evidence at a glance", "## Studies", "## Pooled results", "## Claims versus evidence",
-                    "## Methods and provenance"):
-        assert heading in md
-    assert md.split("\n## ")[1].startswith("Summary of findings"), "the report opens with the Summary of Findings"
-    assert md.split("\n## ")[2].startswith("What changed"), "what changed comes next"
+    heads = [h.split("\n")[0] for h in md.split("\n## ")[1:]]
+    for heading in ("Evidence at a glance", "Studies", "Outcomes and effects", "Pooled results", "Claims by clinic page",
+                    "Methods and provenance"):
+        assert heading in heads
+    assert heads[:3] == ["Bottom line", "Summary of findings", "Verdicts by certainty"], heads
+    assert "What changed" not in md.split("## Bottom line")[0], "a first run has no baseline: no 'What changed' on top"
+    assert "Living review: first run saved with this report" in md
     assert "no database search was run" in md and "pandas" in md  # the offline snapshot ran no search
     assert not re.search(r"\b20\d\d-\d\d-\d\d[T ]\d\d:\d\d", md), "a clock time leaked into the report"
 

@@ -1,4 +1,6 @@
-"""Render the committed reports/summary.html in headless Chromium: claims table and forest plot visible.
+"""Render the committed reports/summary.html in headless Chromium: claims table and forest plot visible;
+at 1400x900 the bottom line is on the first screen, no table overflows sideways, every internal link
+resolves, every PMID/DOI of the study table is a link, and the page has a table of contents.
 
 Without Chromium the browser tests skip on a workstation but FAIL in CI (``CI=true``, which ``.ci/run``
 sets): a CI run that silently skips the rendering check would pass without checking the page.
@@ -6,6 +8,7 @@ sets): a CI run that silently skips the rendering check would pass without check
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -84,3 +87,58 @@ def test_screenshot_is_not_blank(tmp_path: Path, chromium: str) -> None:
     assert proc.returncode == 0 and shot.is_file(), proc.stderr[-2000:]
     img = mpimg.imread(shot)
     assert img.std() > 0.05  # text and tables, not an empty white page
+
+
+# Appended to a copy of the page: measures the layout after load and writes the result into the DOM.
+PROBE = """<script>window.addEventListener('load',function(){
+var out={viewport:[window.innerWidth,window.innerHeight],height:document.documentElement.scrollHeight};
+var b=document.getElementById('bottom-line');out.bottom_line=b?b.getBoundingClientRect().bottom:null;
+out.tables=document.querySelectorAll('table').length;out.overflow=[];
+document.querySelectorAll('table').forEach(function(t){var c=t.parentElement;
+if(c.scrollWidth>c.clientWidth||t.getBoundingClientRect().right>document.documentElement.clientWidth+1){
+out.overflow.push((t.id||'?')+' '+c.scrollWidth+'>'+c.clientWidth);}});
+out.links=0;out.broken=[];document.querySelectorAll('a[href^="#"]').forEach(function(a){out.links++;
+var id=decodeURIComponent(a.getAttribute('href').slice(1));if(!document.getElementById(id)){out.broken.push(id);}});
+out.toc=document.querySelectorAll('nav#toc a[href^="#"]').length;
+out.ids=0;out.unlinked=[];var st=document.getElementById('study-table');
+if(st){var w=document.createTreeWalker(st,NodeFilter.SHOW_TEXT);var n;while((n=w.nextNode())){
+var m=n.nodeValue.match(/(PMID:? ?\\d+|DOI:? ?10\\.\\S+|\\bNCT\\d{8})/g);if(!m){continue;}
+if(n.parentElement.closest('a')){out.ids+=m.length;}else{out.unlinked=out.unlinked.concat(m);}}}
+var p=document.createElement('pre');p.id='probe';p.textContent=JSON.stringify(out);document.body.appendChild(p);});
+</script>"""
+
+
+@pytest.fixture(scope="module")
+def layout(tmp_path_factory: pytest.TempPathFactory, chromium: str) -> dict:
+    """The probe's measurements of the committed page in a 1400x900 window."""
+    tmp = tmp_path_factory.mktemp("probe")
+    page = tmp / "summary.html"
+    page.write_text(SUMMARY.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    proc = _chromium(["--window-size=1400,900", "--dump-dom", page.as_uri()], tmp)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    found = re.search(r'<pre id="probe">(.*?)</pre>', proc.stdout, re.S)
+    assert found, "the layout probe did not run"
+    import html as _html
+
+    return json.loads(_html.unescape(found.group(1)))
+
+
+def test_bottom_line_is_on_the_first_screen(layout: dict) -> None:
+    assert layout["bottom_line"] is not None, "no #bottom-line in the page"
+    assert layout["bottom_line"] <= layout["viewport"][1], layout
+
+
+def test_no_table_overflows_sideways(layout: dict) -> None:
+    assert layout["tables"] > 5
+    assert layout["overflow"] == [], f"tables wider than their container: {layout['overflow']}"
+
+
+def test_every_internal_link_resolves_and_there_is_a_contents(layout: dict) -> None:
+    assert layout["toc"] >= 5, "no table of contents"
+    assert layout["links"] >= layout["toc"]
+    assert layout["broken"] == [], f"links to missing ids: {layout['broken']}"
+
+
+def test_every_pmid_and_doi_in_the_study_table_is_a_link(layout: dict) -> None:
+    assert layout["ids"] > 5, "the study table shows no linked identifier"
+    assert layout["unlinked"] == [], f"identifiers that are not links: {layout['unlinked']}"
