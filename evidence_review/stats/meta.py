@@ -206,6 +206,16 @@ def _solve_generalised_q(y: np.ndarray, v: np.ndarray, target: float, control: C
     return float(optimize.brentq(f, 0.0, hi, xtol=min(control.tol, 1e-10), maxiter=500))
 
 
+def nonnegative_step(tau2: float, adj: float, tol: float) -> float:
+    """A Fisher-scoring step for tau², halved until tau² stays >= 0 (metafor's step halving); a step
+    that shrinks below ``tol`` lands on zero instead."""
+    while tau2 + adj < 0:
+        adj /= 2
+        if abs(adj) < tol:
+            return -tau2
+    return adj
+
+
 def tau2_reml(y: np.ndarray, v: np.ndarray, control: Control = Control()) -> tuple[float, int, bool]:
     """REML by Fisher scoring (metafor's default algorithm); returns (τ², iterations, converged).
 
@@ -226,12 +236,7 @@ def tau2_reml(y: np.ndarray, v: np.ndarray, control: Control = Control()) -> tup
         tr_p = sw - (w**2).sum() / sw
         tr_pp = (w**2).sum() - 2 * (w**3).sum() / sw + ((w**2).sum() / sw) ** 2
         adj = control.step_adj * ((py**2).sum() - tr_p) / tr_pp
-        while tau2 + adj < 0:
-            adj /= 2
-            if abs(adj) < control.tol:
-                adj = -tau2
-                break
-        new = tau2 + adj
+        new = tau2 + nonnegative_step(tau2, adj, control.tol)
         if abs(new - tau2) < control.tol:
             return max(0.0, new), it, True
         tau2 = new

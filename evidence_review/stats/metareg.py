@@ -173,12 +173,7 @@ def _tau2_reml(y: np.ndarray, v: np.ndarray, x: np.ndarray, control: meta.Contro
         pm, _ = _p_matrix(1 / (v + tau2), x)
         py = pm @ y
         adj = control.step_adj * float((py @ py - np.trace(pm)) / np.sum(pm * pm))
-        while tau2 + adj < 0:
-            adj /= 2
-            if abs(adj) < control.tol:
-                adj = -tau2
-                break
-        new = tau2 + adj
+        new = tau2 + meta.nonnegative_step(tau2, adj, control.tol)
         if abs(new - tau2) < control.tol:
             return max(0.0, new), it, True
         tau2 = new
