@@ -322,7 +322,7 @@ def _fmt(x: float | None) -> str:
     return "" if x is None else f"{x:g}"
 
 
-def finding_from_row(rec: dict, effect: dict | None = None, response_fraction: float = 0.35) -> dict:
+def finding_from_row(rec: dict, effect: dict | None = None, *, response_fraction: float) -> dict:
     """Work out direction, numbers and a one-line summary for one extraction row.
 
     Direction conventions: responders - more responders with ketamine; symptom scales (Y-BOCS,
@@ -385,15 +385,16 @@ def finding_from_row(rec: dict, effect: dict | None = None, response_fraction: f
     return out
 
 
-def findings_from_extraction(extraction: pd.DataFrame | None, effects: pd.DataFrame | None = None,
-                             response_fraction: float = 0.35) -> pd.DataFrame:
-    """One finding per extraction row; CIs come from the effects table when it has the row."""
+def findings_from_extraction(extraction: pd.DataFrame | None, effects: pd.DataFrame | None = None, *,
+                             response_fraction: float) -> pd.DataFrame:
+    """One finding per extraction row; CIs come from the effects table when it has the row.
+    ``response_fraction`` is the topic's response threshold (e.g. 0.35), never a built-in default."""
     if extraction is None or extraction.empty:
         return pd.DataFrame(columns=FINDING_COLUMNS)
     eff_by_id: dict[str, dict] = {}
     if effects is not None and not effects.empty and "comparison_id" in effects.columns:
         eff_by_id = {str(r["comparison_id"]): r for r in effects.to_dict("records")}
-    rows = [finding_from_row(rec, eff_by_id.get(str(rec.get("comparison_id"))), response_fraction)
+    rows = [finding_from_row(rec, eff_by_id.get(str(rec.get("comparison_id"))), response_fraction=response_fraction)
             for rec in extraction.to_dict("records")]
     df = pd.DataFrame(rows, columns=FINDING_COLUMNS)
     return df.sort_values(["study_id", "hours", "comparison_id"], kind="mergesort", na_position="last").reset_index(drop=True)
@@ -426,7 +427,8 @@ def build(tables: dict[str, pd.DataFrame], facts: pd.DataFrame | None = None,
     studies = merge_records(studies, tables.get("records"))
     studies = _n_from_extraction(studies, tables.get("extraction"))
     facts = facts if facts is not None else load_facts(topic.files.context_facts if topic.files else None, topic)
-    findings = findings_from_extraction(tables.get("extraction"), tables.get("effects"), topic.outcome.response_threshold)
+    findings = findings_from_extraction(tables.get("extraction"), tables.get("effects"),
+                                        response_fraction=topic.outcome.response_threshold)
     timing = findings_from_timing(facts, studies, topic)
     if not timing.empty:
         findings = pd.concat([findings, timing], ignore_index=True) if not findings.empty else timing

@@ -22,7 +22,7 @@ from test_verdicts import STUDY_COLS, fact, study
 def test_finding_from_2x2_uses_fisher_exact() -> None:
     f = finding_from_row({"study_id": "r", "design": "rct_crossover", "comparison_type": "between_groups",
                           "outcome": "Y-BOCS response", "timepoint": "1 week", "timepoint_days": 7,
-                          "ai": 4, "bi": 4, "ci": 0, "di": 7})
+                          "ai": 4, "bi": 4, "ci": 0, "di": 7}, response_fraction=0.35)
     assert f["favours"] is True and f["significant"] is False
     assert f["p"] == pytest.approx(0.0769, abs=1e-3)
     assert "4/8 vs 0/7" in f["summary"] and f["hours"] == 168
@@ -31,22 +31,23 @@ def test_finding_from_2x2_uses_fisher_exact() -> None:
 def test_finding_sign_convention_for_symptom_scales() -> None:
     row = {"study_id": "b", "design": "rct_crossover", "comparison_type": "within_person", "outcome": "Y-BOCS dose-related contrast",
            "timepoint": "up to 168 h", "timepoint_days": 7, "ni": 10, "fi": 6.5, "pval": 0.031, "effect_sign": -1}
-    f = finding_from_row(row)
+    f = finding_from_row(row, response_fraction=0.35)
     assert f["favours"] is True and f["significant"] is True and f["controlled"] is True
-    f = finding_from_row({**row, "effect_sign": 1})
+    f = finding_from_row({**row, "effect_sign": 1}, response_fraction=0.35)
     assert f["favours"] is False
 
 
 def test_finding_pre_post_small_change_is_not_benefit() -> None:
     row = {"study_id": "i", "design": "open_label_single_arm", "comparison_type": "pre_post", "outcome": "OCD severity change",
            "scale": "CY-BOCS", "timepoint": "day 14", "timepoint_days": 14, "m1i": 26.2, "m2i": 29, "ni": 5}
-    assert finding_from_row(row)["favours"] is False
-    assert finding_from_row(row, {"ci_low": -2.6, "ci_high": -0.6})["favours"] is True
+    assert finding_from_row(row, response_fraction=0.35)["favours"] is False
+    assert finding_from_row(row, {"ci_low": -2.6, "ci_high": -0.6}, response_fraction=0.35)["favours"] is True
 
 
 def test_days_window_starts_at_first_day() -> None:
     f = finding_from_row({"study_id": "b", "design": "open_label_single_arm", "comparison_type": "single_group",
-                          "outcome": "Y-BOCS response", "timepoint": "days 1-3 after infusion", "timepoint_days": 3, "xi": 0, "ni": 10})
+                          "outcome": "Y-BOCS response", "timepoint": "days 1-3 after infusion", "timepoint_days": 3, "xi": 0, "ni": 10},
+                         response_fraction=0.35)
     assert f["hours"] == 72 and f["hours_from"] == 24
 
 
