@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -195,7 +195,13 @@ def _solve_generalised_q(y: np.ndarray, v: np.ndarray, target: float, control: C
     """τ² at which the generalised Q equals ``target`` (Q decreases in τ²): 0 when Q(0) is already at or
     below it (the floor), inf when no root lies below ``control.tau2_max``. Shared by Paule-Mandel and the
     Q-profile interval, which are the same equation with different targets."""
-    f = lambda t2: generalised_q(t2, y, v) - target  # noqa: E731 - tiny local objective
+    return tau2_root(lambda t2: generalised_q(t2, y, v) - target, y, control)
+
+
+def tau2_root(f: Callable[[float], float], y: np.ndarray, control: Control) -> float:
+    """Root in τ² of a function that decreases in τ²: 0 when f(0) <= 0 (the floor), inf when no root lies
+    below ``control.tau2_max``. The bracket grows tenfold from max(1, 10·var(y)); Brent's method finishes.
+    Shared by meta-analysis and meta-regression (Paule-Mandel, Q-profile)."""
     if f(0.0) <= 0:
         return 0.0
     hi = max(1.0, float(np.var(y)) * 10)

@@ -24,7 +24,7 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import stats
 
 from evidence_review.errors import EvidenceReviewError, InputError
 from evidence_review.stats import meta
@@ -194,14 +194,10 @@ def _tau2_pm(y: np.ndarray, v: np.ndarray, x: np.ndarray, control: meta.Control)
     def f(t2: float) -> float:
         return float(y @ _p_matrix(1 / (v + t2), x)[0] @ y) - (k - p)
 
-    if f(0.0) <= 0:
-        return 0.0
-    hi = max(1.0, float(np.var(y)) * 10)
-    while f(hi) > 0:
-        hi *= 10
-        if hi > control.tau2_max:
-            raise EvidenceReviewError("Paule-Mandel: no root below tau2_max; raise Control.tau2_max")
-    return float(optimize.brentq(f, 0.0, hi, xtol=min(control.tol, 1e-10), maxiter=500))
+    root = meta.tau2_root(f, y, control)
+    if math.isinf(root):
+        raise EvidenceReviewError("Paule-Mandel: no root below tau2_max; raise Control.tau2_max")
+    return root
 
 
 def _check(yi, vi, x) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
