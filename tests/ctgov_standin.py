@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterable
 
+from standin_http import QuietHandler
+
 FAULTS = ("503", "429", "reset", "truncate", "slow")
 KNOWN_PARAMS = {"query.cond", "query.intr", "query.term", "filter.advanced", "filter.ids", "fields", "pageSize",
                 "pageToken", "countTotal", "format", "sort"}
@@ -315,7 +317,7 @@ class CtgovStandin:
 
 
 def _handler_for(server: CtgovStandin) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         protocol_version = "HTTP/1.1"
 
         def log_message(self, format: str, *args: object) -> None:
@@ -374,18 +376,6 @@ def _handler_for(server: CtgovStandin) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(body)
             except (BrokenPipeError, ConnectionResetError, OSError):
                 self.close_connection = True
-
-        def handle(self) -> None:
-            try:
-                super().handle()
-            except (ConnectionResetError, BrokenPipeError, OSError, ValueError):
-                pass
-
-        def finish(self) -> None:
-            try:
-                super().finish()
-            except (ConnectionResetError, BrokenPipeError, OSError, ValueError):
-                pass
 
     return Handler
 

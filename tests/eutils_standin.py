@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterable, Sequence
 
+from standin_http import QuietHandler
+
 from evidence_review.pubmed import synthetic as sp
 from evidence_review.pubmed import synthetic_xml as sx
 
@@ -271,7 +273,7 @@ class EutilsStandin:
 
 
 def _handler_for(server: EutilsStandin) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         protocol_version = "HTTP/1.1"
 
         def log_message(self, format: str, *args: object) -> None:  # keep test output quiet
@@ -333,18 +335,6 @@ def _handler_for(server: EutilsStandin) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(body)
             except (BrokenPipeError, ConnectionResetError, OSError):
                 self.close_connection = True  # the client gave up (e.g. after its read timeout)
-
-        def handle(self) -> None:
-            try:
-                super().handle()
-            except (ConnectionResetError, BrokenPipeError, OSError, ValueError):
-                pass
-
-        def finish(self) -> None:
-            try:
-                super().finish()
-            except (ConnectionResetError, BrokenPipeError, OSError, ValueError):
-                pass
 
     return Handler
 
